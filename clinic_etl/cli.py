@@ -1,0 +1,48 @@
+"""`clinic-etl`: sync a day (or a range), serve the sandbox APIs, report quarantine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, timedelta
+
+
+def _days(start: str, end: str | None) -> list[str]:
+    first, last = date.fromisoformat(start), date.fromisoformat(end or start)
+    return [(first + timedelta(n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clinic-etl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sync = commands.add_parser("sync", help="sync one practice day (or DAY..UNTIL) into Xero and reconcile it")
+    sync.add_argument("day", help="YYYY-MM-DD, a day in the practice's time zone")
+    sync.add_argument("--until", help="last day of a range (inclusive), synced day by day")
+    sandbox = commands.add_parser("sandbox", help="the built-in Cliniko and Xero simulators")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve both simulators over HTTP on loopback")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--xero-state", help="SQLite file of the simulated Xero (default: under DAGSTER_HOME)")
+    commands.add_parser("quarantine", help="list open quarantined records (ids and reasons)")
+    args = parser.parse_args(argv)
+
+    if args.command == "sandbox":
+        from clinic_etl.sandbox.serve import serve as run_server
+
+        run_server(args.host, args.port, args.xero_state)
+        return 0
+    if args.command == "quarantine":
+        from clinic_etl.report import print_quarantine
+
+        return print_quarantine()
+    from clinic_etl.run import sync_day
+
+    ok = True
+    for day in _days(args.day, args.until):
+        ok = sync_day(day) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""One exception per HTTP status family. Messages carry method, path and status, never secrets or bodies
+that may hold personal data (only a short server message)."""
+
+from __future__ import annotations
+
+import httpx
+
+
+class ApiError(Exception):
+    """Base of every error raised by clinic_etl's API clients."""
+
+
+class ApiConnectionError(ApiError):
+    """The request never got an answer (DNS, refused, reset, timeout)."""
+
+
+class ApiStatusError(ApiError):
+    status_code: int = 0
+
+    def __init__(self, service: str, response: httpx.Response, detail: str = "") -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.service = service
+        request = response.request
+        where = f"{request.method} {request.url.path}" if request is not None else "request"
+        hint = f": {detail}" if detail else ""
+        super().__init__(f"{service} {where} answered HTTP {response.status_code}{hint}")
+
+
+class BadRequestError(ApiStatusError):
+    pass
+
+
+class AuthenticationError(ApiStatusError):
+    pass
+
+
+class PermissionDeniedError(ApiStatusError):
+    pass
+
+
+class NotFoundError(ApiStatusError):
+    pass
+
+
+class RateLimitError(ApiStatusError):
+    def __init__(self, service: str, response: httpx.Response, detail: str = "", retry_after: float | None = None):
+        super().__init__(service, response, detail)
+        self.retry_after = retry_after
+
+
+class InternalServerError(ApiStatusError):
+    pass
+
+
+_BY_STATUS: dict[int, type[ApiStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+}
+
+
+def error_class(status: int) -> type[ApiStatusError]:
+    if status >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status, ApiStatusError)

@@ -1,0 +1,72 @@
+"""The mapping file (CLINIC_ETL_CONFIG): how practice records become Xero documents.
+
+Defaults fit a Xero Australian organisation's standard chart: revenue account 200, tax types OUTPUT
+(GST on income) and EXEMPTOUTPUT (GST-free), payments into bank account 090.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Accounts(_Strict):
+    revenue: str = Field("200", description="Default sales account code for invoice lines.")
+    payments: str = Field("090", description="Bank (or payments-enabled) account that receives payments.")
+    by_business: dict[str, str] = Field(default_factory=dict, description="Source business id -> account.")
+    by_practitioner: dict[str, str] = Field(default_factory=dict, description="Practitioner id -> account.")
+    by_item_code: dict[str, str] = Field(default_factory=dict, description="Item code -> account (wins).")
+
+
+class Taxes(_Strict):
+    taxable: str = Field("OUTPUT", description="Xero TaxType for lines taxed at `taxable_rate`.")
+    taxable_rate: Decimal = Field(Decimal("10"), description="The rate (percent) `taxable` stands for.")
+    exempt: str = Field("EXEMPTOUTPUT", description="Xero TaxType for untaxed (0 %) lines.")
+    by_name: dict[str, str] = Field(default_factory=dict, description="Source tax name -> Xero TaxType.")
+
+
+class Tracking(_Strict):
+    name: str = Field(description="Xero tracking category name, e.g. Location.")
+    by: str = Field(pattern="^(business|practitioner)$", description="Which source field picks the option.")
+    options: dict[str, str] = Field(default_factory=dict, description="Source id -> option name.")
+
+
+class Filters(_Strict):
+    businesses: list[str] = Field(default_factory=list, description="Only these business ids (empty: all).")
+
+
+class Mapping(_Strict):
+    invoice_number_prefix: str = Field("CLK-", max_length=20)
+    currency: str = Field("AUD", pattern="^[A-Z]{3}$")
+    due_days: int = Field(0, ge=0, le=365, description="DueDate = issue date + due_days.")
+    invoice_status: str = Field("AUTHORISED", pattern="^(DRAFT|AUTHORISED)$")
+    accounts: Accounts = Accounts()
+    taxes: Taxes = Taxes()
+    tracking: list[Tracking] = Field(default_factory=list, max_length=2)
+    filters: Filters = Filters()
+
+
+class MappingError(ValueError):
+    """The mapping file is invalid; the message says where and how to fix it."""
+
+
+def load_mapping(path: str | Path | None) -> Mapping:
+    if not path:
+        return Mapping()
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return Mapping.model_validate(raw)
+    except FileNotFoundError as exc:
+        raise MappingError(f"mapping file {path} not found (CLINIC_ETL_CONFIG)") from exc
+    except yaml.YAMLError as exc:
+        raise MappingError(f"mapping file {path} is not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise MappingError(f"mapping file {path} is invalid: {problems}") from exc

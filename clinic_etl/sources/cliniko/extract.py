@@ -1,0 +1,116 @@
+"""Extract one practice day from Cliniko: the day's invoices and those changed or removed that day, their
+items, and the patients, businesses, practitioners and taxes they reference.
+
+Only the fields the sync needs are kept (data minimisation: no notes, dates of birth, Medicare numbers).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from clinic_etl.partitions import day_bounds_utc
+from clinic_etl.sources.cliniko.client import ClinikoClient
+
+KEEP: dict[str, list[str]] = {
+    "invoices": [
+        "id",
+        "number",
+        "issue_date",
+        "status",
+        "total_amount",
+        "net_amount",
+        "tax_amount",
+        "discounted_amount",
+        "closed_at",
+        "archived_at",
+        "deleted_at",
+        "created_at",
+        "updated_at",
+        "patient_id",
+        "business_id",
+        "practitioner_id",
+        "appointment_id",
+    ],
+    "invoice_items": [
+        "id",
+        "invoice_id",
+        "name",
+        "code",
+        "quantity",
+        "unit_price",
+        "discount_percentage",
+        "is_monetary_discount",
+        "discounted_amount",
+        "net_price",
+        "tax_name",
+        "tax_rate",
+        "total_including_tax",
+        "billable_item_id",
+        "product_id",
+        "deleted_at",
+    ],
+    "patients": ["id", "first_name", "last_name", "email", "archived_at", "deleted_at"],
+    "businesses": ["id", "business_name", "time_zone_identifier", "archived_at"],
+    "practitioners": ["id", "display_name", "active"],
+    "taxes": ["id", "name", "rate"],
+}
+EVERYTHING = ["archived_at:*", "deleted_at:*"]  # removed rows are hidden unless asked for
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def link_id(link: object) -> str | None:
+    """{"links": {"self": ".../patients/1593"}} -> "1593"."""
+    if isinstance(link, dict):
+        href = (link.get("links") or {}).get("self")
+        if isinstance(href, str) and href.rstrip("/"):
+            return href.rstrip("/").rsplit("/", 1)[-1]
+    return None
+
+
+def flatten(record: dict, columns: list[str]) -> dict[str, str | None]:
+    """Relations become `<name>_id`; every kept scalar becomes a string (ids, money) or None."""
+    row: dict[str, str | None] = {}
+    for column in columns:
+        if column.endswith("_id") and column != "id" and column[:-3] in record:
+            row[column] = link_id(record[column[:-3]])
+            continue
+        value = record.get(column)
+        row[column] = None if value is None else str(value)
+    return row
+
+
+def frame(resource: str, records: list[dict]) -> pd.DataFrame:
+    columns = KEEP[resource]
+    rows = [flatten(r, columns) for r in records]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def extract_day(client: ClinikoClient, day: date, zone: ZoneInfo) -> dict[str, pd.DataFrame]:
+    start, end = (_utc(m) for m in day_bounds_utc(day, zone))
+    invoices: dict[str, dict] = {}
+    for filters in (
+        [f"issue_date:={day.isoformat()}", *EVERYTHING],
+        [f"updated_at:>={start}", f"updated_at:<{end}", *EVERYTHING],
+        [f"deleted_at:>={start}", f"deleted_at:<{end}", "archived_at:*"],
+        [f"archived_at:>={start}", f"archived_at:<{end}", "deleted_at:*"],
+    ):
+        invoices.update({str(r["id"]): r for r in client.list("invoices", filters)})
+    live = [i for i, r in invoices.items() if not r.get("deleted_at") and not r.get("archived_at")]
+    items = client.list_by_ids("invoice_items", "invoice_id", live)
+    patient_ids = {link_id(r.get("patient")) for r in invoices.values()} - {None}
+    patients = client.list_by_ids("patients", "id", patient_ids, extra=["archived_at:*"])
+    practitioners = client.list("practitioners") + client.list("practitioners/inactive")
+    return {
+        "invoices": frame("invoices", list(invoices.values())),
+        "invoice_items": frame("invoice_items", items),
+        "patients": frame("patients", patients),
+        "businesses": frame("businesses", client.list("businesses", ["archived_at:*"])),
+        "practitioners": frame("practitioners", practitioners),
+        "taxes": frame("taxes", client.list("taxes")),
+    }

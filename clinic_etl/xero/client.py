@@ -1,0 +1,115 @@
+"""Xero Accounting API over httpx: bearer token + tenant header, batched writes with summarizeErrors=false
+and a deterministic Idempotency-Key, paged reads. Retries and 429 Retry-After come from the shared core."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from clinic_etl.http.client import ApiClient
+from clinic_etl.http.errors import ApiStatusError
+from clinic_etl.xero import jsonbody
+from clinic_etl.xero.auth import XeroAuth
+
+ACCOUNTING = "api.xro/2.0/"
+BATCH_SIZE = 50  # Xero recommends ~50 elements per request
+PAGE_SIZE = 100
+NUMBERS_PER_QUERY = 40  # keep GET URLs short
+
+
+def idempotency_key(method: str, url: str, body: bytes) -> str:
+    """Same request -> same key, so a retry (or a re-run within Xero's ~6 min) replays instead of writing."""
+    digest = hashlib.sha256(method.encode() + b" " + url.encode() + b"\n" + body).hexdigest()
+    return f"clinic-etl-{digest[:64]}"
+
+
+class XeroClient(ApiClient):
+    service = "Xero"
+
+    def __init__(self, api_url: str, auth: XeroAuth, tenant_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(api_url.rstrip("/") + "/", **kwargs)
+        self._auth = auth
+        self._tenant_id = tenant_id
+        self.budget_key = "xero"
+
+    @property
+    def tenant_id(self) -> str:
+        if not self._tenant_id:
+            connections = self.request("GET", "connections").json()
+            tenants = [c for c in connections if c.get("tenantType", "ORGANISATION") == "ORGANISATION"]
+            if not tenants:
+                raise ValueError("the Xero app is connected to no organisation: connect one, or set XERO_TENANT_ID")
+            self._tenant_id = str(tenants[0]["tenantId"])
+        self.budget_key = f"xero-{self._tenant_id}"
+        return self._tenant_id
+
+    def _request_headers(self) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._auth.access_token()}", "Accept": "application/json"}
+        if self._tenant_id:
+            headers["xero-tenant-id"] = self._tenant_id
+        return headers
+
+    def _on_auth_error(self, error: ApiStatusError) -> bool:
+        self._auth.invalidate()
+        return True
+
+    def _detail(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        if not isinstance(body, dict):
+            return ""
+        messages = [e.get("Message", "") for el in body.get("Elements") or [] for e in el.get("ValidationErrors") or []]
+        return "; ".join(m for m in [body.get("Message") or body.get("Detail") or body.get("Title"), *messages] if m)[
+            :300
+        ]
+
+    # ---- reads
+    def get(self, resource: str, **params: Any) -> dict:
+        _ = self.tenant_id
+        return self.request("GET", ACCOUNTING + resource, params=params).json()
+
+    def get_all(self, resource: str, key: str, **params: Any) -> list[dict]:
+        """Every page of a paged list (line items are included only when `page` is given)."""
+        rows: list[dict] = []
+        page = 1
+        while True:
+            batch = self.get(resource, page=page, pageSize=PAGE_SIZE, **params).get(key) or []
+            rows += batch
+            if len(batch) < PAGE_SIZE:
+                return rows
+            page += 1
+
+    def invoices_by_number(self, numbers: Iterable[str]) -> list[dict]:
+        numbers = sorted(set(numbers))
+        rows: list[dict] = []
+        for start in range(0, len(numbers), NUMBERS_PER_QUERY):
+            chunk = ",".join(numbers[start : start + NUMBERS_PER_QUERY])
+            rows += self.get_all("Invoices", "Invoices", InvoiceNumbers=chunk, unitdp=4)
+        return rows
+
+    def contact_by_number(self, contact_number: str) -> dict | None:
+        escaped = contact_number.replace('"', "")
+        rows = self.get("Contacts", where=f'ContactNumber=="{escaped}"').get("Contacts") or []
+        return rows[0] if rows else None
+
+    # ---- writes
+    def write(self, method: str, resource: str, payload: dict, **params: Any) -> dict:
+        _ = self.tenant_id
+        body = jsonbody.dumps(payload)
+        url = str(httpx.URL(ACCOUNTING + resource, params=params))
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key(method, url, body)}
+        return self.request(method, url, content=body, headers=headers).json()
+
+    def write_batches(self, method: str, resource: str, elements: list[dict], **params: Any) -> list[dict]:
+        """PUT/POST in batches of 50 with summarizeErrors=false: one result per element, errors included."""
+        results: list[dict] = []
+        for start in range(0, len(elements), BATCH_SIZE):
+            chunk = elements[start : start + BATCH_SIZE]
+            body = self.write(method, resource, {resource: chunk}, summarizeErrors="false", **params)
+            results += body.get(resource) or []
+        return results

@@ -1,0 +1,24 @@
+"""Load one day's Xero documents: plan against the state store, write only what is missing or changed,
+record every mapping. A re-run of a synced day sends no write."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clinic_etl.store import StateStore
+from clinic_etl.xero.client import XeroClient
+from clinic_etl.xero.load_contacts import load_contacts
+from clinic_etl.xero.load_invoices import load_invoices, void_removed
+from clinic_etl.xero.load_payments import load_payments
+from clinic_etl.xero.outcome import LoadContext
+
+
+def load_documents(
+    client: XeroClient, store: StateStore, documents: dict[str, pd.DataFrame], partition_key: str, currency: str
+) -> pd.DataFrame:
+    ctx = LoadContext(client, store, client.tenant_id, partition_key)
+    contact_ids = load_contacts(ctx, documents["contacts"])
+    invoice_ids = load_invoices(ctx, documents["invoices"], contact_ids, currency)
+    load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids)
+    void_removed(ctx, documents["invoices"])
+    return ctx.frame()

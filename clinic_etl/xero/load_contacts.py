@@ -1,0 +1,76 @@
+"""Contacts: create the missing ones, update the changed ones; ContactNumber carries the source key.
+
+A name already used in Xero by another contact gets the patient's id appended (two people are never
+merged); a contact that already exists with our ContactNumber (a crash after the write, before the state
+store recorded it) is adopted, not duplicated.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clinic_etl.xero.frames import disambiguated
+from clinic_etl.xero.outcome import LoadContext, errors_of, redact
+
+FIELDS = ["Name", "FirstName", "LastName", "EmailAddress"]
+
+
+def _element(row: dict) -> dict:
+    return {"ContactNumber": row["contact_key"], **{f: row[f] for f in FIELDS if isinstance(row[f], str)}}
+
+
+def _name_taken(problems: list[str]) -> bool:
+    return any("name" in p.lower() and ("already" in p.lower() or "unique" in p.lower()) for p in problems)
+
+
+def _send(ctx: LoadContext, method: str, elements: list[dict]) -> dict[str, tuple[dict, list[str]]]:
+    results = {
+        r.get("ContactNumber", ""): (r, errors_of(r)) for r in ctx.client.write_batches(method, "Contacts", elements)
+    }
+    retry = []
+    for element in elements:
+        key = element["ContactNumber"]
+        if not _name_taken(results.get(key, ({}, []))[1]):
+            continue
+        existing = ctx.client.contact_by_number(key) if method == "PUT" else None
+        if existing:
+            results[key] = ({**existing, "adopted": True}, [])
+        else:
+            retry.append({**element, "Name": disambiguated(element["Name"], key)})
+    results.update(
+        {r.get("ContactNumber", ""): (r, errors_of(r)) for r in ctx.client.write_batches(method, "Contacts", retry)}
+    )
+    return results
+
+
+def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
+    """Returns contact_key -> ContactID for every contact that is in Xero after the call."""
+    rows = {r["contact_key"]: r for r in contacts.to_dict("records")}
+    known = ctx.records("contact", list(rows))
+    ids = {k: r.xero_id for k, r in known.items() if r.xero_id}
+    create = [k for k in rows if k not in ids]
+    update = [k for k in rows if k in ids and known[k].content_hash != rows[k]["content_hash"]]
+    for key in set(ids) - set(update):
+        ctx.note("contact", key, "unchanged", ids[key])
+    sent = [("created", _send(ctx, "PUT", [_element(rows[k]) for k in create]))]
+    sent.append(("updated", _send(ctx, "POST", [{"ContactID": ids[k], **_element(rows[k])} for k in update])))
+    for action, results in sent:
+        for key, (result, problems) in results.items():
+            row = rows.get(key)
+            if row is None:
+                continue
+            if problems or not result.get("ContactID"):
+                reason = redact("; ".join(problems) or "Xero returned no ContactID", *(row[f] for f in FIELDS))
+                ctx.note("contact", key, "failed", ids.get(key), reason)
+                continue
+            ids[key] = result["ContactID"]
+            adopted = bool(result.get("adopted"))
+            ctx.save(
+                "contact",
+                key,
+                ids[key],
+                content_hash=None if adopted else row["content_hash"],
+                status=result.get("ContactStatus", "ACTIVE"),
+            )
+            ctx.note("contact", key, "adopted" if adopted else action, ids[key])
+    return ids

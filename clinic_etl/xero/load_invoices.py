@@ -1,0 +1,135 @@
+"""Invoices: create the missing ones, update the changed ones, void or delete the removed ones.
+
+InvoiceNumber is unique per Xero organisation, so after a crash between Xero's write and the state store's
+record, Xero's "must be unique" answer leads to the existing invoice, which is adopted (never doubled).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clinic_etl.ledger.money import to_decimal
+from clinic_etl.xero.load_payments import invoice_payment_key, reverse_payment
+from clinic_etl.xero.outcome import LoadContext, errors_of
+
+REMOVED = {"VOIDED", "DELETED"}
+
+
+def _element(row: dict, contact_id: str, currency: str) -> dict:
+    return {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "InvoiceNumber": row["InvoiceNumber"],
+        "Date": row["Date"],
+        "DueDate": row["DueDate"],
+        "Reference": row["Reference"],
+        "Status": row["Status"],
+        "LineAmountTypes": "Inclusive",
+        "CurrencyCode": currency,
+        "LineItems": row["LineItems"],
+    }
+
+
+def _save(ctx: LoadContext, row: dict, result: dict, content_hash: str | None, action: str) -> None:
+    ctx.save(
+        "invoice",
+        row["invoice_key"],
+        result["InvoiceID"],
+        content_hash=content_hash,
+        status=result.get("Status"),
+        number=row["InvoiceNumber"],
+    )
+    ctx.note("invoice", row["invoice_key"], action, result["InvoiceID"])
+
+
+def load_invoices(
+    ctx: LoadContext, invoices: pd.DataFrame, contact_ids: dict[str, str], currency: str
+) -> dict[str, str]:
+    """Create/update live invoices. Returns invoice_key -> InvoiceID of those in Xero."""
+    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["state"] != "deleted"}
+    known = ctx.records("invoice", list(rows))
+    ids = {k: r.xero_id for k, r in known.items() if r.xero_id and r.xero_status not in REMOVED}
+    create, update = [], []
+    for key, row in rows.items():
+        if row["contact_key"] not in contact_ids:
+            ctx.note("invoice", key, "failed", reason=f"contact {row['contact_key']} is not in Xero")
+        elif key not in ids:
+            create.append(row)
+        elif known[key].content_hash != row["content_hash"]:
+            update.append(row)
+        else:
+            ctx.note("invoice", key, "unchanged", ids[key])
+    by_number = {r["InvoiceNumber"]: r for r in create}
+    elements = [_element(r, contact_ids[r["contact_key"]], currency) for r in create]
+    for result in ctx.client.write_batches("PUT", "Invoices", elements, unitdp=4):
+        row = by_number.get(result.get("InvoiceNumber", ""))
+        if row is None:
+            continue
+        problems = errors_of(result)
+        if not problems and result.get("InvoiceID"):
+            ids[row["invoice_key"]] = result["InvoiceID"]
+            _save(ctx, row, result, row["content_hash"], "created")
+        elif any("unique" in p.lower() for p in problems) and (
+            found := ctx.client.invoices_by_number([row["InvoiceNumber"]])
+        ):
+            ids[row["invoice_key"]] = found[0]["InvoiceID"]
+            same = to_decimal(found[0].get("Total", "0")) == row["total"] and found[0].get("Status") not in REMOVED
+            _save(ctx, row, found[0], row["content_hash"] if same else None, "adopted")
+            if not same:
+                update.append(row)
+        else:
+            ctx.note("invoice", row["invoice_key"], "failed", reason="; ".join(problems) or "no InvoiceID returned")
+    for row in update:  # Xero refuses to edit a document with a payment: reverse it, the payment step re-applies it
+        reverse_payment(ctx, invoice_payment_key(row["invoice_key"]))
+    by_id = {ids[r["invoice_key"]]: r for r in update}
+    elements = [
+        {"InvoiceID": ids[r["invoice_key"]], **_element(r, contact_ids[r["contact_key"]], currency)} for r in update
+    ]
+    for result in ctx.client.write_batches("POST", "Invoices", elements, unitdp=4):
+        row = by_id.get(result.get("InvoiceID", ""))
+        if row is None:
+            continue
+        if errors_of(result):
+            ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], "; ".join(errors_of(result)))
+        else:
+            _save(ctx, row, result, row["content_hash"], "updated")
+    return ids
+
+
+def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
+    """Source-deleted invoices: DELETED if still a draft in Xero, else VOIDED after reversing the payment."""
+    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["state"] == "deleted"}
+    known = ctx.records("invoice", list(rows))
+    elements, by_id = [], {}
+    for key, row in rows.items():
+        record = known.get(key)
+        if record is None or not record.xero_id:
+            ctx.note("invoice", key, "skipped", reason="deleted at the source before it was synced")
+        elif record.xero_status in REMOVED:
+            ctx.note("invoice", key, "unchanged", record.xero_id)
+        else:
+            reverse_payment(ctx, invoice_payment_key(key))
+            status = "DELETED" if record.xero_status in {"DRAFT", "SUBMITTED"} else "VOIDED"
+            elements.append({"InvoiceID": record.xero_id, "Status": status})
+            by_id[record.xero_id] = (row, record)
+    for result in ctx.client.write_batches("POST", "Invoices", elements):
+        row, record = by_id.get(result.get("InvoiceID", ""), (None, None))
+        if row is None or record is None:
+            continue
+        if errors_of(result):
+            ctx.note("invoice", row["invoice_key"], "failed", record.xero_id, "; ".join(errors_of(result)))
+        else:
+            ctx.save(
+                "invoice",
+                row["invoice_key"],
+                record.xero_id,
+                content_hash=record.content_hash,
+                status=result.get("Status"),
+                number=record.xero_number,
+            )
+            ctx.note(
+                "invoice",
+                row["invoice_key"],
+                "voided" if result.get("Status") == "VOIDED" else "deleted",
+                record.xero_id,
+            )

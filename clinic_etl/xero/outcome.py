@@ -1,0 +1,57 @@
+"""What the loader did to each record: the run's audit, the UI metadata and the quarantine of failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from clinic_etl.store import StateStore, SyncRecord
+from clinic_etl.xero.client import XeroClient
+
+OUTCOME_COLUMNS = ["entity", "key", "action", "xero_id", "reason"]
+WRITES = {"created", "updated", "adopted", "voided", "deleted", "reversed"}
+
+
+@dataclass
+class LoadContext:
+    client: XeroClient
+    store: StateStore
+    tenant_id: str
+    partition_key: str
+    outcomes: list[dict] = field(default_factory=list)
+
+    def note(self, entity: str, key: str, action: str, xero_id: str | None = None, reason: str = "") -> None:
+        self.outcomes.append({"entity": entity, "key": key, "action": action, "xero_id": xero_id, "reason": reason})
+
+    def records(self, entity: str, keys: list[str]) -> dict[str, SyncRecord]:
+        return self.store.get_records(self.tenant_id, entity, keys)
+
+    def save(
+        self,
+        entity: str,
+        key: str,
+        xero_id: str | None,
+        *,
+        content_hash: str | None,
+        status: str | None,
+        number: str | None = None,
+    ) -> None:
+        self.store.record(
+            [SyncRecord(self.tenant_id, entity, key, xero_id, number, content_hash, status, self.partition_key, None)]
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.outcomes, columns=OUTCOME_COLUMNS)
+
+
+def errors_of(element: dict) -> list[str]:
+    return [e.get("Message", "") for e in element.get("ValidationErrors") or [] if e.get("Message")]
+
+
+def redact(message: str, *private: object) -> str:
+    """Xero echoes names in some messages ("The contact name X is already assigned"): keep them out."""
+    for value in private:
+        if isinstance(value, str) and value.strip():
+            message = message.replace(value, "<name>")
+    return message

@@ -1,0 +1,85 @@
+"""Reconciliation: read the day's invoices back from Xero and prove they equal the source, to the cent.
+
+Per invoice: Total, TotalTax, AmountPaid and Status against what the source says; in total: the sum of
+source totals against the sum of Xero totals. Any difference fails the blocking check.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from clinic_etl.ledger.money import to_decimal
+
+COLUMNS = [
+    "invoice_key",
+    "InvoiceNumber",
+    "state",
+    "expected_total",
+    "xero_total",
+    "expected_tax",
+    "xero_tax",
+    "expected_paid",
+    "xero_paid",
+    "expected_status",
+    "xero_status",
+    "ok",
+    "problem",
+]
+
+
+def expected_status(state: str, total: Decimal, paid: Decimal, draft: bool) -> set[str]:
+    if state == "deleted":
+        return {"VOIDED", "DELETED", "ABSENT"}
+    if draft:
+        return {"DRAFT"}
+    return {"PAID"} if paid == total else {"AUTHORISED"}
+
+
+def reconcile(documents: dict[str, pd.DataFrame], xero_invoices: list[dict]) -> pd.DataFrame:
+    found = {i.get("InvoiceNumber"): i for i in xero_invoices}
+    paid = {r["invoice_key"]: r["Amount"] for r in documents["payments"].to_dict("records")}
+    rows = []
+    for inv in documents["invoices"].to_dict("records"):
+        x = found.get(inv["InvoiceNumber"])
+        removed = inv["state"] == "deleted"
+        want_paid = Decimal(0) if removed else paid.get(inv["invoice_key"], Decimal(0))
+        statuses = expected_status(inv["state"], inv["total"], want_paid, inv["Status"] == "DRAFT")
+        row = {
+            "invoice_key": inv["invoice_key"],
+            "InvoiceNumber": inv["InvoiceNumber"],
+            "state": inv["state"],
+            "expected_total": inv["total"],
+            "expected_tax": inv["tax_total"],
+            "expected_paid": want_paid,
+            "expected_status": "/".join(sorted(statuses - {"ABSENT"})),
+            "xero_total": to_decimal(x.get("Total", 0)) if x else None,
+            "xero_tax": to_decimal(x.get("TotalTax", 0)) if x else None,
+            "xero_paid": to_decimal(x.get("AmountPaid", 0)) if x else None,
+            "xero_status": x.get("Status") if x else "ABSENT",
+        }
+        problems = []
+        if row["xero_status"] not in statuses:
+            problems.append(f"status {row['xero_status']} (expected {row['expected_status']})")
+        if x is not None and not removed:
+            for name in ("total", "tax", "paid"):
+                if row[f"xero_{name}"] != row[f"expected_{name}"]:
+                    problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
+        rows.append({**row, "ok": not problems, "problem": "; ".join(problems)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summary(result: pd.DataFrame) -> dict[str, object]:
+    live = result[result["state"] != "deleted"]
+    source_total = sum(live["expected_total"], Decimal(0))
+    xero_total = sum((v for v in live["xero_total"] if v is not None), Decimal(0))
+    return {
+        "invoices_compared": len(result),
+        "mismatches": int((~result["ok"]).sum()) if len(result) else 0,
+        "source_total": str(source_total),
+        "xero_total": str(xero_total),
+        "difference": str(xero_total - source_total),
+        "source_paid": str(sum(live["expected_paid"], Decimal(0))),
+        "xero_paid": str(sum((v for v in live["xero_paid"] if v is not None), Decimal(0))),
+    }
