@@ -37,7 +37,7 @@ def xero_sync(
     counts = outcomes.groupby(["entity", "action"]).size()
     for (entity, action), n in counts.items():
         if action in WRITES:
-            store.audit(context.partition_key, context.run_id, entity, action, int(n))
+            store.audit(context.partition_key, context.run.run_id, entity, action, int(n))
     context.add_output_metadata(
         {
             **{f"{entity}_{action}": int(n) for (entity, action), n in counts.items()},

@@ -28,5 +28,4 @@ class InProcessTransport(httpx.BaseTransport):
         return response
 
     def close(self) -> None:
-        if not self._loop.is_closed():
-            self._loop.close()
+        """Shared by every client of the process (a cached sandbox): closing one client must not end it."""

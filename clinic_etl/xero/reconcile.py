@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from clinic_etl.ledger.money import to_decimal
+from clinic_etl.ledger.money import cents, to_decimal
 
 COLUMNS = [
     "invoice_key",
@@ -77,9 +77,9 @@ def summary(result: pd.DataFrame) -> dict[str, object]:
     return {
         "invoices_compared": len(result),
         "mismatches": int((~result["ok"]).sum()) if len(result) else 0,
-        "source_total": str(source_total),
-        "xero_total": str(xero_total),
-        "difference": str(xero_total - source_total),
-        "source_paid": str(sum(live["expected_paid"], Decimal(0))),
-        "xero_paid": str(sum((v for v in live["xero_paid"] if v is not None), Decimal(0))),
+        "source_total": str(cents(source_total)),
+        "xero_total": str(cents(xero_total)),
+        "difference": str(cents(xero_total - source_total)),
+        "source_paid": str(cents(sum(live["expected_paid"], Decimal(0)))),
+        "xero_paid": str(cents(sum((v for v in live["xero_paid"] if v is not None), Decimal(0)))),
     }

@@ -1,0 +1,140 @@
+"""The practice's fixed set-up: locations, practitioners, taxes, billable items and products.
+
+Australian allied-health practice in Sydney, prices in AUD. GST-free health services link the 0 % tax
+"GST Free"; massage, Pilates, reports and retail carry 10 % GST; the missed-appointment fee has no tax link
+at all (so its invoice items carry a null `tax_name`/`tax_rate`), which is the other way Cliniko shows a
+tax-free line. Business and practitioner ids are 64-bit like the real ones (beyond 2**53).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinic_etl.sandbox.cliniko.wire import money
+
+TIME_ZONE = "Australia/Sydney"
+GST_ID, GST_FREE_ID = "1", "2"
+
+
+def _stamp(text: str) -> dict[str, str]:
+    return {"created_at": text, "updated_at": text}
+
+
+def businesses() -> list[dict[str, Any]]:
+    sites = [
+        ("514810976554457178", "Surry Hills", "412 Crown Street", "2010", "2024-02-12T23:04:11Z"),
+        ("514810976554457305", "Parramatta", "88 Church Street", "2150", "2024-02-12T23:09:47Z"),
+        ("733190518264881540", "Manly", "17 Pittwater Road", "2095", "2025-06-30T01:15:02Z"),
+    ]
+    rows = []
+    for business_id, suburb, street, post_code, created in sites:
+        name = f"Harbourside Allied Health {suburb}"
+        rows.append({
+            "id": business_id, "business_name": name, "display_name": name, "label": name,
+            "address_1": street, "address_2": "", "city": suburb, "state": "NSW", "post_code": post_code,
+            "country": "Australia", "country_code": "AU", "business_registration_name": "ABN",
+            "business_registration_value": "51 824 753 556", "contact_information": "(02) 9000 0000",
+            "email_reply_to": f"{suburb.lower().replace(' ', '')}@harbourside.example.com",
+            "website_address": "https://harbourside.example.com", "additional_information": None,
+            "additional_invoice_information": "Payment due within 14 days.",
+            "appointment_reminders_enabled": True, "appointment_type_ids": ["1001", "1002", "1003"],
+            "show_in_online_bookings": True, "time_zone": "Sydney", "time_zone_identifier": TIME_ZONE,
+            "archived_at": None, "deleted_at": None, **_stamp(created),
+        })  # fmt: skip
+    return rows
+
+
+# (id, title, first, last, designation, discipline, business indexes, user id, created, deactivated)
+PRACTITIONERS = (
+    ("842114790016322561", "Ms", "Olivia", "Bennett", "Physiotherapist", "physio", (0, 1),
+     "842114789950001153", "2024-02-13T00:10:00Z", None),
+    ("842114790016322562", "Mr", "Rajesh", "Kumar", "Physiotherapist", "physio", (0,),
+     "842114789950001154", "2024-02-13T00:12:00Z", None),
+    ("842114790016322563", "Ms", "Hannah", "Walsh", "Remedial Massage Therapist", "massage", (0, 2),
+     "842114789950001155", "2024-03-01T02:00:00Z", None),
+    ("842114790016322564", "Mr", "Tom", "Fitzgerald", "Exercise Physiologist", "ep", (1, 2),
+     "842114789950001156", "2024-05-20T03:30:00Z", None),
+    ("842114790016322565", "Dr", "Mei Lin", "Zhao", "Podiatrist", "podiatry", (0, 1),
+     "842114789950001157", "2024-08-05T04:45:00Z", None),
+    ("842114790016322566", "Mr", "Liam", "O'Brien", "Physiotherapist", "physio", (2,),
+     "842114789950001158", "2025-07-01T00:00:00Z", "2026-10-16T06:30:00Z"),
+)  # fmt: skip
+
+
+def practitioners() -> list[dict[str, Any]]:
+    rows = []
+    for pid, title, first, last, designation, _d, _b, user_id, created, deactivated in PRACTITIONERS:
+        rows.append({
+            "id": pid, "title": title, "first_name": first, "last_name": last,
+            "display_name": f"{first} {last}", "label": f"{title} {first} {last}", "designation": designation,
+            "description": f"{designation} at Harbourside Allied Health.", "active": deactivated is None,
+            "show_in_online_bookings": deactivated is None, "user_id": user_id,
+            "default_appointment_type_id": None, "created_at": created, "updated_at": deactivated or created,
+        })  # fmt: skip
+    return rows
+
+
+def taxes() -> list[dict[str, Any]]:
+    return [
+        {"id": GST_ID, "name": "GST", "rate": "10.0", "amount": "10.0", **_stamp("2024-02-12T23:05:00Z")},
+        {
+            "id": GST_FREE_ID,
+            "name": "GST Free",
+            "rate": "0.0",
+            "amount": "0.0",
+            **_stamp("2024-02-12T23:05:30Z"),
+        },
+    ]
+
+
+# (id, code, name, ex-tax price, tax id or None, discipline, archived_at)
+BILLABLE_ITEMS = (
+    ("1", "PHY-INIT", "Physiotherapy Initial Consultation", "120.0", GST_FREE_ID, "physio", None),
+    ("2", "PHY-STD", "Physiotherapy Standard Consultation", "95.0", GST_FREE_ID, "physio", None),
+    ("3", "PHY-LONG", "Physiotherapy Long Consultation", "140.0", GST_FREE_ID, "physio", None),
+    ("4", "RM-60", "Remedial Massage 60 min", "100.0", GST_ID, "massage", None),
+    ("5", "RM-30", "Remedial Massage 30 min", "63.636", GST_ID, "massage", None),
+    ("6", "EP-INIT", "Exercise Physiology Initial Assessment", "150.0", GST_FREE_ID, "ep", None),
+    ("7", "EP-STD", "Exercise Physiology Session", "89.5", GST_FREE_ID, "ep", None),
+    ("8", "POD-STD", "Podiatry Consultation", "85.0", GST_FREE_ID, "podiatry", None),
+    ("9", "PIL-CLASS", "Clinical Pilates Class", "36.364", GST_ID, "pilates", None),
+    ("10", "REPORT", "Medico-legal Report", "181.818", GST_ID, "report", None),
+    ("11", "DNA", "Missed Appointment Fee", "50.0", None, "fee", None),
+    ("12", "PHY-OLD", "Physiotherapy Consultation (2024 price)", "89.0", GST_FREE_ID, "physio",
+     "2025-07-01T00:30:00Z"),
+)  # fmt: skip
+CONCESSION_PRICES = {"2": "80.0", "7": "75.0", "8": "70.0"}  # "Pensioner" concession, ex-tax
+
+
+def billable_items() -> list[dict[str, Any]]:
+    rows = []
+    for item_id, code, name, price, tax_id, discipline, archived in BILLABLE_ITEMS:
+        created = "2024-02-13T01:00:00Z" if int(item_id) < 12 else "2024-02-13T01:30:00Z"
+        item_type = "Other" if discipline == "fee" else "Service"
+        rows.append({
+            "id": item_id, "item_code": code, "item_type": item_type, "name": name, "price": price,
+            "tax_id": tax_id, "archived_at": archived, "created_at": created,
+            "updated_at": archived or created,
+        })  # fmt: skip
+    return rows
+
+
+# (id, code, name, ex-tax price, price including tax, cost price, stock level)
+PRODUCTS = (
+    ("1", "TB-RED", "TheraBand Resistance Band (Red)", "18.182", "20.0", "7.5", 42),
+    ("2", "FR-90", "Foam Roller 90 cm", "40.909", "45.0", "19.0", 11),
+    ("3", "HP-WHEAT", "Wheat Heat Pack", "22.727", "25.0", "9.2", 23),
+)
+
+
+def products() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": pid, "item_code": code, "name": name, "notes": None, "price_ex_tax": money(ex_tax),
+            "price_including_tax": money(inc_tax), "cost_price": money(cost), "stock_level": stock,
+            "serial_number": None, "product_supplier_name": "Allied Supplies Pty Ltd",
+            "product_supplier_id": "1", "tax_id": GST_ID, "archived_at": None,
+            **_stamp("2024-03-04T05:00:00Z"),
+        }
+        for pid, code, name, ex_tax, inc_tax, cost, stock in PRODUCTS
+    ]  # fmt: skip

@@ -1,0 +1,111 @@
+"""Engine construction: URL normalisation, SQLite transaction control, dialect-aware upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+#: busy timeout (seconds) for SQLite writers waiting on another writer.
+SQLITE_BUSY_TIMEOUT = 30.0
+#: execution option read by the SQLite ``begin`` hook: "DEFERRED" (default) or "IMMEDIATE".
+_SQLITE_BEGIN = "clinic_etl_sqlite_begin"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse ``url``; plain ``postgresql://`` (or ``postgres://``) means psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def safe_url(url: URL) -> str:
+    """The URL for logs and messages, password masked."""
+    return url.render_as_string(hide_password=True)
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The database file of a SQLite URL (None for other backends)."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or "uri" in url.query or database.startswith("file:"):
+        raise ValueError("the state store needs a SQLite file: use sqlite:///path/to/file.db")
+    return Path(database).expanduser()
+
+
+def create_store_engine(url: URL) -> Engine:
+    """An engine that never renders bound parameters (credentials, personal data) into errors or logs."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        _install_sqlite_hooks(engine)
+        return engine
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"unsupported state store backend {url.get_backend_name()!r} (sqlite or postgresql)")
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, emit BEGIN, so that writers can BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that will write: on SQLite it takes the write lock up front (BEGIN IMMEDIATE),
+    so it waits on the busy timeout instead of failing to upgrade a read lock."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        with conn.begin():
+            yield conn
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+    constants: dict[str, Any] | None = None,
+) -> None:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` the ``update`` columns from the new row (plus
+    ``constants``), on SQLite and PostgreSQL. ``rows`` must not repeat a key."""
+    if not rows:
+        return
+    backend = conn.dialect.name
+    if backend == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif backend == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:  # pragma: no cover - rejected by create_store_engine
+        raise ValueError(f"no upsert for dialect {backend!r}")
+    stmt = insert(table)
+    set_: dict[str, Any] = {name: stmt.excluded[name] for name in update}
+    set_.update(constants or {})
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_), list(rows))
+
+
+def chunked(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

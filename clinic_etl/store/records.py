@@ -1,0 +1,44 @@
+"""Plain records exchanged with the state store (no SQLAlchemy types leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One source object's mapping onto Xero: the durable idempotency record.
+
+    Keyed by ``(tenant_id, entity, source_key)``; ``entity`` is e.g. ``"contact"``, ``"invoice"``,
+    ``"payment"`` or ``"credit_note"`` and ``source_key`` e.g. ``"cliniko:invoice:123"``.
+    ``synced_at`` is set by the store (UTC, tz-aware) when the record is written; any value passed in
+    is ignored.
+    """
+
+    tenant_id: str
+    entity: str
+    source_key: str
+    xero_id: str | None = None
+    xero_number: str | None = None
+    content_hash: str | None = None
+    xero_status: str | None = None
+    partition_key: str | None = None
+    synced_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    """A rejected source row and why; keyed by ``(source, entity, source_id)``.
+
+    The timestamps are maintained by the store: values passed to ``StateStore.quarantine`` are ignored.
+    """
+
+    source: str
+    entity: str
+    source_id: str
+    partition_key: str
+    reason: str
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    resolved_at: datetime | None = None

@@ -1,0 +1,128 @@
+"""``StateStore``: the one object the rest of clinic_etl uses to reach the state store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine
+
+from . import audit as _audit
+from . import credentials as _credentials
+from . import quarantine as _quarantine
+from . import sync_map as _sync_map
+from .engine import create_store_engine, normalise_url, safe_url, sqlite_path
+from .locks import pg_lock, sqlite_lock
+from .migrate import upgrade
+from .records import QuarantineRecord, SyncRecord
+
+
+class StateStore:
+    """Sync map, quarantine, credentials and run audit on SQLite (default) or PostgreSQL.
+
+    ``url`` is a SQLAlchemy URL: ``sqlite:///path`` (parent directories are created) or
+    ``postgresql+psycopg://...`` (``postgresql://`` is taken to mean psycopg 3). A PostgreSQL schema is
+    chosen with libpq options in the URL, e.g. ``?options=-csearch_path%3Dclinic``.
+    ``lock_timeout`` bounds the wait in :meth:`credential_lock` (seconds; None waits forever).
+    """
+
+    def __init__(self, url: str, *, lock_timeout: float | None = 120.0) -> None:
+        self._url = normalise_url(url)
+        self._sqlite_path = sqlite_path(self._url)
+        self._engine = create_store_engine(self._url)
+        self._lock_timeout = lock_timeout
+        self._held = threading.local()
+
+    @classmethod
+    def open(cls, url: str) -> StateStore:
+        """Construct and migrate to head: the normal entry point."""
+        store = cls(url)
+        try:
+            store.migrate()
+        except BaseException:
+            store.dispose()
+            raise
+        return store
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def migrate(self) -> None:
+        """Alembic upgrade to head: idempotent, serialised across processes (see ``migrate.py``)."""
+        upgrade(self._engine)
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.dispose()
+
+    def __repr__(self) -> str:
+        return f"StateStore({safe_url(self._url)!r})"
+
+    # -- sync map ---------------------------------------------------------------------------------
+    def get_records(
+        self, tenant_id: str, entity: str, source_keys: Iterable[str] | None = None
+    ) -> dict[str, SyncRecord]:
+        return _sync_map.get_records(self._engine, tenant_id, entity, source_keys)
+
+    def record(self, records: Iterable[SyncRecord]) -> None:
+        _sync_map.record(self._engine, records)
+
+    # -- quarantine -------------------------------------------------------------------------------
+    def quarantine(self, rows: Iterable[QuarantineRecord]) -> None:
+        _quarantine.quarantine(self._engine, rows)
+
+    def resolve_quarantine(self, source: str, entity: str, source_ids: Iterable[str]) -> int:
+        return _quarantine.resolve_quarantine(self._engine, source, entity, source_ids)
+
+    def open_quarantine(self, partition_key: str | None = None) -> list[QuarantineRecord]:
+        return _quarantine.open_quarantine(self._engine, partition_key)
+
+    # -- credentials ------------------------------------------------------------------------------
+    def get_credential(self, name: str) -> str | None:
+        return _credentials.get_credential(self._engine, name)
+
+    def put_credential(self, name: str, value: str, *, expected: str | None = None) -> bool:
+        return _credentials.put_credential(self._engine, name, value, expected=expected)
+
+    @contextmanager
+    def credential_lock(self, name: str) -> Iterator[None]:
+        """Hold an exclusive cross-process lock named ``name`` for the block (re-entrant per thread).
+
+        Use it around read-refresh-store of a rotating token; get/put_credential work inside it and
+        commit at once. Raises TimeoutError after ``lock_timeout`` seconds of waiting.
+        """
+        held: set[str] = self._held.__dict__.setdefault("names", set())
+        if name in held:
+            yield
+            return
+        lock: Any
+        if self._sqlite_path is not None:
+            lock = sqlite_lock(self._sqlite_path, "credential", name, self._lock_timeout)
+        else:
+            lock = pg_lock(self._engine, "credential", name, self._lock_timeout)
+        with lock:
+            held.add(name)
+            try:
+                yield
+            finally:
+                held.discard(name)
+
+    # -- run audit --------------------------------------------------------------------------------
+    def audit(
+        self, partition_key: str, run_id: str, entity: str, action: str, count: int, detail: str | None = None
+    ) -> None:
+        _audit.audit(self._engine, partition_key, run_id, entity, action, count, detail)
+
+    def audit_rows(self, partition_key: str | None = None) -> list[dict]:
+        return _audit.audit_rows(self._engine, partition_key)

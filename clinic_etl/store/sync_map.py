@@ -1,0 +1,60 @@
+"""The sync map: (tenant, entity, source key) → Xero id/number, content hash, status. Never deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from .engine import chunked, upsert, write_transaction
+from .records import SyncRecord
+from .tables import sync_map, utcnow
+
+#: max keys per ``IN (...)`` list
+IN_CHUNK = 500
+
+_KEY = ("tenant_id", "entity", "source_key")
+_VALUES = ("xero_id", "xero_number", "content_hash", "xero_status", "partition_key", "synced_at")
+
+
+def _to_record(row: Any) -> SyncRecord:
+    return SyncRecord(**{name: getattr(row, name) for name in _KEY + _VALUES})
+
+
+def get_records(
+    engine: Engine, tenant_id: str, entity: str, source_keys: Iterable[str] | None = None
+) -> dict[str, SyncRecord]:
+    """Records of ``entity`` for ``tenant_id`` by source key: those asked for (absent ones are left
+    out), or all of them when ``source_keys`` is None."""
+    if isinstance(source_keys, str):
+        raise TypeError("source_keys must be an iterable of keys, not one string")
+    base = select(sync_map).where(sync_map.c.tenant_id == tenant_id, sync_map.c.entity == entity)
+    out: dict[str, SyncRecord] = {}
+    with engine.connect() as conn:
+        if source_keys is None:
+            for row in conn.execute(base):
+                out[row.source_key] = _to_record(row)
+            return out
+        keys = sorted(set(source_keys))
+        for chunk in chunked(keys, IN_CHUNK):
+            for row in conn.execute(base.where(sync_map.c.source_key.in_(chunk))):
+                out[row.source_key] = _to_record(row)
+    return out
+
+
+def record(engine: Engine, records: Iterable[SyncRecord]) -> None:
+    """Insert or update every record in one transaction, stamping ``synced_at`` with now (UTC).
+
+    A key given twice keeps its last occurrence.
+    """
+    now = utcnow()
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for rec in records:
+        row = {name: getattr(rec, name) for name in _KEY + _VALUES}
+        row["synced_at"] = now
+        rows[(rec.tenant_id, rec.entity, rec.source_key)] = row
+    if not rows:
+        return
+    with write_transaction(engine) as conn:
+        upsert(conn, sync_map, list(rows.values()), keys=_KEY, update=_VALUES)

@@ -1,0 +1,134 @@
+"""SQLAlchemy Core tables of the state store: the single source of the schema.
+
+The Alembic migrations under ``migrations/versions`` create exactly these (a test compares them).
+Every timestamp is a :class:`UTCDateTime`: written as UTC, read back tz-aware in UTC on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Alembic's version table for this store; not ``alembic_version``, so that the store can share a
+#: schema with other Alembic users (Dagster's own PostgreSQL storage among them).
+VERSION_TABLE = "clinic_etl_store_version"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamp stored as UTC (``timestamptz`` on PostgreSQL, UTC text on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to the state store; pass a tz-aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+sync_map = Table(
+    "sync_map",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("source_key", String(255), nullable=False),
+    Column("xero_id", String(64)),
+    Column("xero_number", String(255)),
+    Column("content_hash", String(128)),
+    Column("xero_status", String(32)),
+    Column("partition_key", String(64)),
+    Column("synced_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "entity", "source_key"),
+    Index(None, "partition_key"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("source", String(32), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("source_id", String(255), nullable=False),
+    Column("partition_key", String(64), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    PrimaryKeyConstraint("source", "entity", "source_id"),
+    Index(None, "partition_key", "resolved_at"),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("name", String(255), nullable=False),
+    Column("value", Text(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("name"),
+)
+
+run_audit = Table(
+    "run_audit",
+    metadata,
+    # BigInteger on PostgreSQL, INTEGER (the rowid alias, so autoincrementing) on SQLite.
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), autoincrement=True, nullable=False),
+    Column("partition_key", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("count", Integer(), nullable=False),
+    Column("detail", Text()),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("id"),
+    Index(None, "partition_key"),
+    Index(None, "run_id"),
+)
+
+__all__ = [
+    "VERSION_TABLE",
+    "UTCDateTime",
+    "credentials",
+    "metadata",
+    "quarantine",
+    "run_audit",
+    "sync_map",
+    "utcnow",
+]

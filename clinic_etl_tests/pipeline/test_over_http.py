@@ -1,0 +1,52 @@
+"""`clinic-etl sandbox serve` over real HTTP on loopback, with the environment pointing the real clients at it:
+the deployment picks the real resource classes, and a second run of the day writes nothing."""
+
+import socket
+import threading
+import time
+
+import dagster as dg
+import pytest
+import uvicorn
+
+from clinic_etl.definitions import SYNC_ASSETS
+from clinic_etl.deployment import resources
+from clinic_etl.resources import ClinikoResource, XeroResource
+from clinic_etl.sandbox.serve import combined_app, environment
+from clinic_etl.settings import Settings
+
+from .conftest import DAY, checks, metadata
+
+
+@pytest.fixture
+def served(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(combined_app(tmp_path / "served-xero.sqlite"), host="127.0.0.1", port=port,
+                                           lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_sync_over_real_http_then_rerun_writes_nothing(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    for name, value in environment("127.0.0.1", served).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CLINIC_ETL_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    chosen = resources(Settings.from_env())
+    assert type(chosen["cliniko"]) is ClinikoResource and type(chosen["xero"]) is XeroResource
+    instance = dg.DagsterInstance.ephemeral()
+    first = dg.materialize(SYNC_ASSETS, partition_key=DAY, resources=chosen, instance=instance)
+    assert checks(first)["xero_matches_source"]
+    assert metadata(first, "xero_sync")["invoice_created"] > 10
+    second = dg.materialize(SYNC_ASSETS, partition_key=DAY, resources=resources(Settings.from_env()), instance=instance)
+    assert checks(second)["xero_matches_source"]
+    assert metadata(second, "xero_sync")["writes"] == 0
