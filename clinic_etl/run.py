@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import dagster as dg
@@ -27,6 +28,7 @@ def sync_day(day: str) -> bool:
     from clinic_etl.definitions import SYNC_ASSETS
 
     settings = Settings.from_env()
+    logging.getLogger("dagster").setLevel(logging.WARNING)  # the summary below says what happened
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         SYNC_ASSETS, partition_key=day, resources=resources(settings), instance=instance, raise_on_error=False
@@ -34,7 +36,7 @@ def sync_day(day: str) -> bool:
     raw, ledger, load, rec = (
         _metadata(result, a) for a in ("source_records", "practice_ledger", "xero_sync", "xero_reconciliation")
     )
-    actions = ("created", "updated", "adopted", "voided", "deleted", "reversed", "unchanged", "failed")
+    actions = ("created", "updated", "adopted", "voided", "deleted", "reversed", "unchanged", "skipped", "failed")
     print(f"clinic_etl sync {day} ({settings.timezone}), source: {settings.source}")
     print(
         f"  extracted      {raw.get('rows_invoices', '?')} invoices, {raw.get('rows_invoice_items', '?')} items, "

@@ -7,6 +7,7 @@ from functools import cache
 import dagster as dg
 import httpx
 
+from clinic_etl.sandbox.cliniko import SANDBOX_CLINIKO_API_KEY
 from clinic_etl.sources.cliniko.client import ClinikoClient
 
 
@@ -37,13 +38,11 @@ def _sandbox_transport() -> httpx.BaseTransport:
 class SandboxClinikoResource(ClinikoResource):
     """The built-in Cliniko simulator, in-process: a real run with no account."""
 
-    api_key: str = "sandbox"
+    api_key: str = SANDBOX_CLINIKO_API_KEY
     base_url: str | None = "http://cliniko.sandbox/v1"
 
     def _transport(self) -> httpx.BaseTransport | None:
         return _sandbox_transport()
 
     def client(self) -> ClinikoClient:
-        from clinic_etl.sandbox.cliniko import SANDBOX_CLINIKO_API_KEY
-
-        return ClinikoClient(SANDBOX_CLINIKO_API_KEY, self.base_url, transport=self._transport())
+        return ClinikoClient(self.api_key, self.base_url, transport=self._transport())

@@ -41,11 +41,11 @@ class XeroResource(dg.ConfigurableResource):
 
 
 @cache
-def _sandbox_transport(state_path: str) -> httpx.BaseTransport:
+def _sandbox_transport(state_path: str, idempotency_ttl_s: float = 360.0) -> httpx.BaseTransport:
     from clinic_etl.sandbox.transport import InProcessTransport
     from clinic_etl.sandbox.xero import create_app
 
-    return InProcessTransport(create_app(state_path))
+    return InProcessTransport(create_app(state_path, idempotency_ttl_s=idempotency_ttl_s))
 
 
 class SandboxXeroResource(XeroResource):
@@ -56,7 +56,8 @@ class SandboxXeroResource(XeroResource):
     api_url: str = "http://xero.sandbox"
     identity_url: str = "http://xero.sandbox"
     state_path: str = ""
+    idempotency_ttl_s: float = 360.0  # Xero keeps an Idempotency-Key about 6 minutes
 
     def _transport(self) -> httpx.BaseTransport | None:
         path = self.state_path or str(state_dir() / "sandbox" / "xero.sqlite")
-        return _sandbox_transport(path)
+        return _sandbox_transport(path, self.idempotency_ttl_s)

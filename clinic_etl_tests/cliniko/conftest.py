@@ -13,8 +13,13 @@ def practice():
 def make_client(practice, **app_options) -> tuple[ClinikoClient, list[float]]:
     sleeps: list[float] = []
     app = create_app(practice, **app_options)
-    client = ClinikoClient(SANDBOX_CLINIKO_API_KEY, "http://cliniko.sandbox/v1", transport=InProcessTransport(app),
-                           sleep=sleeps.append, clock=app_options.get("clock", __import__("time").time))
+    client = ClinikoClient(
+        SANDBOX_CLINIKO_API_KEY,
+        "http://cliniko.sandbox/v1",
+        transport=InProcessTransport(app),
+        sleep=sleeps.append,
+        clock=app_options.get("clock", __import__("time").time),
+    )
     return client, sleeps
 
 

@@ -29,8 +29,11 @@ def test_paging_follows_links_next_and_returns_every_row_once(cliniko, practice)
 def test_filters_select_the_day_and_ids(cliniko, practice):
     day = "2026-10-14"
     rows = cliniko.list("invoices", [f"issue_date:={day}"])
-    expected = {str(i["id"]) for i in practice.invoices
-                if i["issue_date"] == day and not i.get("deleted_at") and not i.get("archived_at")}
+    expected = {
+        str(i["id"])
+        for i in practice.invoices
+        if i["issue_date"] == day and not i.get("deleted_at") and not i.get("archived_at")
+    }
     assert {r["id"] for r in rows} == expected and expected
     some = sorted(expected)[:3]
     items = cliniko.list_by_ids("invoice_items", "invoice_id", some)

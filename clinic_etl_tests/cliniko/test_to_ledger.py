@@ -27,15 +27,45 @@ def test_money_is_decimal_and_invoices_add_up(cliniko):
 
 def test_payment_is_dated_on_the_local_day_it_was_paid():
     raw = {
-        "invoices": pd.DataFrame([{"id": "5", "number": "77", "issue_date": "2026-10-13", "status": "20",
-                                   "total_amount": "110.0", "net_amount": "100.0", "tax_amount": "10.0",
-                                   "closed_at": "2026-10-14T14:30:00Z", "archived_at": None, "deleted_at": None,
-                                   "updated_at": "2026-10-14T14:30:00Z", "patient_id": "9", "business_id": "1",
-                                   "practitioner_id": None}], dtype=object),
-        "invoice_items": pd.DataFrame([{"id": "1", "invoice_id": "5", "name": "Consult", "code": "C1", "quantity": "1",
-                                        "unit_price": "100.0", "discounted_amount": "0.0", "net_price": "100.0",
-                                        "tax_name": "GST", "tax_rate": "10.0", "total_including_tax": "110.0"}],
-                                      dtype=object),
+        "invoices": pd.DataFrame(
+            [
+                {
+                    "id": "5",
+                    "number": "77",
+                    "issue_date": "2026-10-13",
+                    "status": "20",
+                    "total_amount": "110.0",
+                    "net_amount": "100.0",
+                    "tax_amount": "10.0",
+                    "closed_at": "2026-10-14T14:30:00Z",
+                    "archived_at": None,
+                    "deleted_at": None,
+                    "updated_at": "2026-10-14T14:30:00Z",
+                    "patient_id": "9",
+                    "business_id": "1",
+                    "practitioner_id": None,
+                }
+            ],
+            dtype=object,
+        ),
+        "invoice_items": pd.DataFrame(
+            [
+                {
+                    "id": "1",
+                    "invoice_id": "5",
+                    "name": "Consult",
+                    "code": "C1",
+                    "quantity": "1",
+                    "unit_price": "100.0",
+                    "discounted_amount": "0.0",
+                    "net_price": "100.0",
+                    "tax_name": "GST",
+                    "tax_rate": "10.0",
+                    "total_including_tax": "110.0",
+                }
+            ],
+            dtype=object,
+        ),
         "patients": pd.DataFrame([{"id": "9", "first_name": "A", "last_name": "B", "email": None}], dtype=object),
     }
     ledger, _ = to_ledger(raw, ZONE)

@@ -1,6 +1,8 @@
 """Run the real sync graph in-process against the embedded simulators, each test with its own files."""
 
+import copy
 from decimal import Decimal
+from typing import ClassVar
 
 import dagster as dg
 import pytest
@@ -8,7 +10,8 @@ import pytest
 from clinic_etl.definitions import SYNC_ASSETS
 from clinic_etl.resources import MappingResource, SandboxClinikoResource, SandboxXeroResource, StateStoreResource
 from clinic_etl.resources.xero import _sandbox_transport
-from clinic_etl.sandbox.cliniko import build_practice
+from clinic_etl.sandbox.cliniko import build_practice, create_app
+from clinic_etl.sandbox.transport import InProcessTransport
 
 DAY = "2026-10-14"
 
@@ -19,13 +22,23 @@ class Sandbox:
         self.db_url = f"sqlite:///{tmp_path / 'state.db'}"
         self.instance = dg.DagsterInstance.ephemeral()
 
-    def resources(self, mapping: str | None = None) -> dict:
-        return {"cliniko": SandboxClinikoResource(), "xero": SandboxXeroResource(state_path=self.xero_state),
-                "state_store": StateStoreResource(url=self.db_url), "mapping": MappingResource(path=mapping)}
+    def resources(self, mapping: str | None = None, cliniko=None, idempotency_ttl_s: float = 360.0) -> dict:
+        xero = SandboxXeroResource(state_path=self.xero_state, idempotency_ttl_s=idempotency_ttl_s)
+        return {
+            "cliniko": cliniko or SandboxClinikoResource(),
+            "xero": xero,
+            "state_store": StateStoreResource(url=self.db_url),
+            "mapping": MappingResource(path=mapping),
+        }
 
     def sync(self, day: str = DAY, **kwargs) -> dg.ExecuteInProcessResult:
-        return dg.materialize(SYNC_ASSETS, partition_key=day, resources=self.resources(**kwargs),
-                              instance=self.instance, raise_on_error=False)
+        return dg.materialize(
+            SYNC_ASSETS,
+            partition_key=day,
+            resources=self.resources(**kwargs),
+            instance=self.instance,
+            raise_on_error=False,
+        )
 
     def xero(self):
         from clinic_etl.store import StateStore
@@ -60,3 +73,25 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
 
 def money(value) -> Decimal:
     return Decimal(str(value))
+
+
+class EditableCliniko(SandboxClinikoResource):
+    """The simulator serving a practice the test edits between runs (swapped by class, not mocked)."""
+
+    transports: ClassVar[dict[int, object]] = {}
+    practices: ClassVar[dict[int, object]] = {}
+    slot: int = 0
+
+    def _transport(self):
+        if self.slot not in self.transports:
+            self.transports[self.slot] = InProcessTransport(create_app(self.practices[self.slot]))
+        return self.transports[self.slot]
+
+
+@pytest.fixture
+def editable(sandbox, request):
+    slot = id(request)
+    EditableCliniko.practices[slot] = copy.deepcopy(build_practice())
+    yield slot, EditableCliniko.practices[slot]
+    EditableCliniko.practices.pop(slot, None)
+    EditableCliniko.transports.pop(slot, None)

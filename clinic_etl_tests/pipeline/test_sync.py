@@ -7,7 +7,9 @@ from .conftest import DAY, checks, metadata, money
 
 
 def live_invoices(practice, day):
-    return [i for i in practice.invoices if i["issue_date"] == day and not i.get("deleted_at") and not i.get("archived_at")]
+    return [
+        i for i in practice.invoices if i["issue_date"] == day and not i.get("deleted_at") and not i.get("archived_at")
+    ]
 
 
 def test_a_day_syncs_and_every_xero_total_equals_cliniko_to_the_cent(sandbox, practice):

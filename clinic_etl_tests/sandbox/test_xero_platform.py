@@ -71,6 +71,14 @@ def test_minute_limit_is_shared_by_two_apps_on_one_state_file(tmp_path, clock):
     assert one.get("Organisation").status_code == 200
 
 
+def test_two_apps_on_one_state_file_share_one_organisation(tmp_path):
+    one = SandboxClient(create_app(tmp_path / "shared.db"))
+    two = SandboxClient(create_app(tmp_path / "shared.db"))
+    created = one.put("Contacts", json={"Contacts": [{"Name": "Shared Patient"}]}).json()["Contacts"][0]
+    assert two.get(f"Contacts/{created['ContactID']}").json()["Contacts"][0]["Name"] == "Shared Patient"
+    assert two.put("Contacts", json={"Contacts": [{"Name": "shared patient"}]}).status_code == 400
+
+
 def test_day_limit(tmp_path, clock):
     client = SandboxClient(create_app(tmp_path / "x.db", clock=clock, calls_per_day=3))
     assert all(client.get("TaxRates").status_code == 200 for _ in range(3))
@@ -167,6 +175,8 @@ def test_paging_and_filters(client, clock):
     assert numbers(Statuses="AUTHORISED") == ["INV-0002", "INV-0004"]
     assert numbers(ContactIDs=bob) == ["INV-0003", "INV-0004"]
     assert numbers(InvoiceNumbers="INV-0001,INV-0005") == ["INV-0001", "INV-0005"]
+    ids = [i["InvoiceID"] for i in page1["Invoices"]]
+    assert numbers(IDs=",".join(reversed(ids))) == ["INV-0001", "INV-0002"]
     assert numbers(order="Date DESC")[:2] == ["INV-0005", "INV-0004"]
     assert numbers(where='InvoiceNumber>="INV-0004"') == ["INV-0004", "INV-0005"]
     since = client.get("Invoices", headers={"If-Modified-Since": "2026-09-21T14:14:00"}).json()["Invoices"]

@@ -13,8 +13,9 @@ def client_with(responses: list[httpx.Response], sleeps: list[float], clock: flo
     def handler(request: httpx.Request) -> httpx.Response:
         return next(queue)
 
-    return ApiClient("https://api.test/", transport=httpx.MockTransport(handler), sleep=sleeps.append,
-                     clock=lambda: clock)
+    return ApiClient(
+        "https://api.test/", transport=httpx.MockTransport(handler), sleep=sleeps.append, clock=lambda: clock
+    )
 
 
 def test_429_waits_exactly_the_retry_after_then_succeeds():

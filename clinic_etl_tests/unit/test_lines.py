@@ -40,22 +40,59 @@ def test_quantity_price_reproduces_the_amount(qty, unit, rate, amount):
 
 def ledger(lines: list[tuple[str, str, str, str, str, str]], total: str, tax: str) -> dict[str, pd.DataFrame]:
     """lines: (quantity, unit_price, rate, discount, total_incl, net)"""
-    invoice = {"invoice_key": "cliniko:invoice:1", "source_id": "1", "number": "104", "issue_date": "2026-10-14",
-               "contact_key": "cliniko:patient:9", "business_id": "1", "practitioner_id": None, "status": "open",
-               "total": D(total), "tax_total": D(tax), "url": None}
-    rows = [{"invoice_key": "cliniko:invoice:1", "line_no": n, "source_id": str(n), "description": "Consult",
-             "item_code": None, "quantity": D(q), "unit_price": D(u), "tax_rate": D(r), "tax_name": "GST" if D(r) else None,
-             "discount": D(d), "total": D(t), "tax": D(t) - D(net)} for n, (q, u, r, d, t, net) in enumerate(lines, 1)]
-    contact = {"contact_key": "cliniko:patient:9", "source_id": "9", "first_name": "Zoë", "last_name": "Ångström",
-               "email": None}
-    return {"contacts": pd.DataFrame([contact]), "invoices": pd.DataFrame([invoice]), "lines": pd.DataFrame(rows),
-            "payments": pd.DataFrame(columns=["payment_key", "invoice_key", "date", "amount"])}
+    invoice = {
+        "invoice_key": "cliniko:invoice:1",
+        "source_id": "1",
+        "number": "104",
+        "issue_date": "2026-10-14",
+        "contact_key": "cliniko:patient:9",
+        "business_id": "1",
+        "practitioner_id": None,
+        "status": "open",
+        "total": D(total),
+        "tax_total": D(tax),
+        "url": None,
+    }
+    rows = [
+        {
+            "invoice_key": "cliniko:invoice:1",
+            "line_no": n,
+            "source_id": str(n),
+            "description": "Consult",
+            "item_code": None,
+            "quantity": D(q),
+            "unit_price": D(u),
+            "tax_rate": D(r),
+            "tax_name": "GST" if D(r) else None,
+            "discount": D(d),
+            "total": D(t),
+            "tax": D(t) - D(net),
+        }
+        for n, (q, u, r, d, t, net) in enumerate(lines, 1)
+    ]
+    contact = {
+        "contact_key": "cliniko:patient:9",
+        "source_id": "9",
+        "first_name": "Zoë",
+        "last_name": "Ångström",
+        "email": None,
+    }
+    return {
+        "contacts": pd.DataFrame([contact]),
+        "invoices": pd.DataFrame([invoice]),
+        "lines": pd.DataFrame(rows),
+        "payments": pd.DataFrame(columns=["payment_key", "invoice_key", "date", "amount"]),
+    }
 
 
 def test_invoice_total_and_tax_land_on_the_source_to_the_cent():
     # three GST lines of 3-dp nets whose taxes, rounded line by line, would drift a cent from Cliniko's
-    lines = [("1", "30.303", "10", "0", "33.33", "30.300"), ("1", "30.303", "10", "0", "33.33", "30.300"),
-             ("1", "30.303", "10", "0", "33.34", "30.309"), ("2", "50.0", "0", "10.0", "90.00", "90.000")]
+    lines = [
+        ("1", "30.303", "10", "0", "33.33", "30.300"),
+        ("1", "30.303", "10", "0", "33.33", "30.300"),
+        ("1", "30.303", "10", "0", "33.34", "30.309"),
+        ("2", "50.0", "0", "10.0", "90.00", "90.000"),
+    ]
     total, tax = "189.99", "9.08"  # net = round2(30.300 + 30.300 + 30.309 + 90) = 180.91
     docs, rejected = to_xero(ledger(lines, total, tax), Mapping(), ORG)
     assert rejected.empty
@@ -81,7 +118,9 @@ def test_two_patients_with_one_name_stay_two_contacts():
     base = ledger([("1", "50.0", "0", "0", "50.00", "50.000")], "50.00", "0")
     twin = dict(base["contacts"].iloc[0], contact_key="cliniko:patient:12", source_id="12")
     base["contacts"] = pd.concat([base["contacts"], pd.DataFrame([twin])], ignore_index=True)
-    second = dict(base["invoices"].iloc[0], invoice_key="cliniko:invoice:2", number="105", contact_key="cliniko:patient:12")
+    second = dict(
+        base["invoices"].iloc[0], invoice_key="cliniko:invoice:2", number="105", contact_key="cliniko:patient:12"
+    )
     base["invoices"] = pd.concat([base["invoices"], pd.DataFrame([second])], ignore_index=True)
     base["lines"] = pd.concat([base["lines"], base["lines"].assign(invoice_key="cliniko:invoice:2")], ignore_index=True)
     docs, _ = to_xero(base, Mapping(), ORG)

@@ -24,9 +24,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import admin, auth, contacts, creditnotes, idempotency, invoices, payments, settings
+from .context import Ctx
 from .org import SANDBOX_TENANT_ID, seed
 from .ratelimit import ConcurrencyLimiter, check_and_count
-from .rules import Ctx
 from .serialize import Resp, not_found, problem
 from .state import Store
 

@@ -14,7 +14,7 @@ from decimal import InvalidOperation
 from typing import Any
 
 from . import schema
-from .rules import Ctx
+from .context import Ctx
 from .serialize import ZERO_GUID, Resp, envelope, loads, post_data_invalid, validation_error
 
 MAX_BODY_BYTES = 3_500_000

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from . import batch, query
-from .rules import Ctx, new_id
+from .context import Ctx, new_id
 from .serialize import Resp, envelope, ms_datetime, not_found, problem
 
 # Read-only or Xero-maintained fields that a PUT/POST cannot set.

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import batch, contacts, links
+from .context import Ctx, new_id, read_date
 from .documents import CREDIT_NOTE, INVOICE, balance_change, find
 from .invoices import dates_out, get_one, line_out, list_documents, payment_summaries, write
-from .rules import Ctx, new_id, read_date
 from .serialize import Resp, dec, ms_date, ms_datetime, not_found, problem, q, utc_string
 
 

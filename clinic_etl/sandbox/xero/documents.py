@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from . import contacts
-from .rules import CREATE_STATUSES, Ctx, build_line, merge_lines, new_id, read_date, totals, transition_error
+from .context import Ctx, new_id, read_date
+from .rules import CREATE_STATUSES, build_line, merge_lines, totals, transition_error
 from .serialize import dec, money
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import batch, contacts, links, query
+from .context import Ctx
 from .documents import INVOICE, Spec, find, save
-from .rules import Ctx
 from .serialize import (
     Resp,
     date_string,

@@ -1,10 +1,20 @@
-"""Cached look-ups of the documents that hang off an invoice or credit note (one query per request)."""
+"""Look-ups of the documents that hang off an invoice or credit note.
+
+A GET list loads each kind once per request and groups it; a write looks up through the indexes, since
+it renders only the few documents it touched.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .rules import Ctx
+from .context import Ctx
+
+
+def _linked(ctx: Ctx, name: str, kind: str, field: str, key: str, doc_id: str) -> list[dict[str, Any]]:
+    if ctx.method != "GET":
+        return ctx.tx.find(kind, ctx.tenant, **{key: doc_id})
+    return _grouped(ctx, name, kind, field).get(doc_id, [])
 
 
 def _grouped(ctx: Ctx, name: str, kind: str, field: str) -> dict[str, list[dict[str, Any]]]:
@@ -18,17 +28,17 @@ def _grouped(ctx: Ctx, name: str, kind: str, field: str) -> dict[str, list[dict[
 
 def payments_of(ctx: Ctx, doc_id: str) -> list[dict[str, Any]]:
     """Live (not deleted) payments made against an invoice or refunding a credit note."""
-    docs = _grouped(ctx, "payments", "payment", "DocumentID").get(doc_id, [])
+    docs = _linked(ctx, "payments", "payment", "DocumentID", "key1", doc_id)
     return [p for p in docs if p["Status"] == "AUTHORISED"]
 
 
 def allocations_to_invoice(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
-    docs = _grouped(ctx, "alloc_by_invoice", "allocation", "InvoiceID").get(invoice_id, [])
+    docs = _linked(ctx, "alloc_by_invoice", "allocation", "InvoiceID", "key2", invoice_id)
     return [a for a in docs if not a["IsDeleted"]]
 
 
 def allocations_of_credit_note(ctx: Ctx, credit_note_id: str) -> list[dict[str, Any]]:
-    docs = _grouped(ctx, "alloc_by_cn", "allocation", "CreditNoteID").get(credit_note_id, [])
+    docs = _linked(ctx, "alloc_by_cn", "allocation", "CreditNoteID", "key1", credit_note_id)
     return [a for a in docs if not a["IsDeleted"]]
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import batch, query
+from .context import Ctx, new_id, read_date
 from .creditnotes import credit_note_out
 from .documents import CREDIT_NOTE, INVOICE, Spec, balance_change, find
 from .invoices import invoice_out
-from .rules import Ctx, new_id, read_date
 from .serialize import (
     Resp,
     dec,

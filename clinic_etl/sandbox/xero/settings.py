@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import query
-from .rules import Ctx
+from .context import Ctx
 from .serialize import Resp, envelope, ms_datetime, not_found, problem, q
 
 
