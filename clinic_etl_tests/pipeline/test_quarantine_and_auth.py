@@ -1,0 +1,40 @@
+"""Bad configuration quarantines what it touches (with the fix in the reason) and the rest of the day goes on;
+a standard app's rotated refresh token is kept in the state store."""
+
+from clinic_etl.sandbox.transport import InProcessTransport
+from clinic_etl.sandbox.xero import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, create_app
+from clinic_etl.store import StateStore
+from clinic_etl.xero.auth import XeroAuth
+
+from .conftest import DAY, checks, metadata
+
+
+def test_an_unknown_tax_type_in_the_mapping_quarantines_only_taxed_invoices(sandbox, tmp_path):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text('taxes:\n  by_name: {"GST": "GST10"}\n', encoding="utf-8")
+    result = sandbox.sync(DAY, mapping=str(mapping))
+    assert result.success and checks(result)["xero_matches_source"]
+    documents = metadata(result, "xero_documents")
+    assert documents["quarantined"] > 0 and documents["invoices"] > 0
+    rows = StateStore.open(sandbox.db_url).open_quarantine(DAY)
+    assert len(rows) == documents["quarantined"]
+    assert all("'GST10'" in r.reason and "taxes.by_name" in r.reason for r in rows)
+    fixed = sandbox.sync(DAY)  # the mapping fixed: the quarantined invoices go through, the rest is unchanged
+    assert checks(fixed)["xero_matches_source"]
+    assert metadata(fixed, "xero_sync")["invoice_created"] == documents["quarantined"]
+
+
+def test_rotated_refresh_tokens_are_stored_before_use_and_survive_a_restart(tmp_path):
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    transport = InProcessTransport(create_app(tmp_path / "xero.sqlite"))
+
+    def auth() -> XeroAuth:
+        return XeroAuth("http://xero.sandbox", SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET,
+                        refresh_token=SANDBOX_REFRESH_TOKEN, store=store, transport=transport)
+
+    assert auth().access_token()
+    first = store.get_credential(f"xero_refresh_token:{SANDBOX_CLIENT_ID}")
+    assert first and first != SANDBOX_REFRESH_TOKEN
+    assert auth().access_token()  # a new process: it must use the stored token, not the spent seed
+    second = store.get_credential(f"xero_refresh_token:{SANDBOX_CLIENT_ID}")
+    assert second and second not in {first, SANDBOX_REFRESH_TOKEN}
