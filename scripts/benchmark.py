@@ -37,14 +37,17 @@ def main() -> None:
     for n in range(args.days):
         day = (first + timedelta(n)).isoformat()
         result = dg.materialize(SYNC_ASSETS, partition_key=day, resources=resources(), instance=instance)
-        meta = {a: {k: getattr(v, "value", v) for k, v in result.asset_materializations_for_node(a)[-1].metadata.items()}
-                for a in ("source_records", "xero_documents", "xero_sync", "xero_reconciliation")}
+        meta = {
+            a: {k: getattr(v, "value", v) for k, v in result.asset_materializations_for_node(a)[-1].metadata.items()}
+            for a in ("source_records", "xero_documents", "xero_sync", "xero_reconciliation")
+        }
         cliniko_calls += int(meta["source_records"]["api_calls"])
         rows += sum(int(v) for k, v in meta["source_records"].items() if k.startswith("rows_"))
         records += int(meta["xero_sync"]["writes"])
     wall = time.perf_counter() - started
-    with httpx.Client(transport=_sandbox_transport(str(state_dir() / "sandbox" / "xero.sqlite")),
-                      base_url="http://xero.sandbox") as http:
+    with httpx.Client(
+        transport=_sandbox_transport(str(state_dir() / "sandbox" / "xero.sqlite")), base_url="http://xero.sandbox"
+    ) as http:
         stats = http.get("/__sandbox__/stats").json()["calls"]
     xero_calls = sum(v for k, v in stats.items() if "api.xro" in k or "connections" in k)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -55,8 +58,10 @@ def main() -> None:
     print(f"Cliniko calls           {cliniko_calls}  ({cliniko_calls / max(rows, 1):.3f} per source row)")
     print(f"wall time               {wall:.1f} s  ({rows / wall:.0f} source rows/s)")
     bound = (max(xero_calls, 1) - 1) // 60 * 60  # 60 calls per rolling minute: the first 60 need no wait
-    print(f"rate-limit bound        {xero_calls} Xero calls need at least {bound} s at 60/min; took {wall:.1f} s "
-          f"({'within one minute' if not bound else f'{wall / bound:.2f}x the bound'})")
+    print(
+        f"rate-limit bound        {xero_calls} Xero calls need at least {bound} s at 60/min; took {wall:.1f} s "
+        f"({'within one minute' if not bound else f'{wall / bound:.2f}x the bound'})"
+    )
     print(f"peak memory (RSS)       {peak_mb:.0f} MiB")
 
 
