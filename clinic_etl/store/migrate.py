@@ -7,11 +7,14 @@
 
 Alembic sees the transaction as external and runs inside it, so the version check and the DDL are
 atomic: a crash mid-migration leaves the previous revision (both backends have transactional DDL).
+Alembic keeps its running context in module globals (``alembic.context``, ``alembic.op``), so within
+one process upgrades are also serialised by a thread lock.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -27,6 +30,7 @@ from .tables import VERSION_TABLE
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -49,7 +53,7 @@ def current_revision(conn: Connection) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head", *, lock_timeout: float | None = 600.0) -> None:
     """Upgrade the schema to ``revision``; safe to call from many processes at once, idempotent."""
-    with write_transaction(engine) as conn:
+    with _ALEMBIC_LOCK, write_transaction(engine) as conn:
         if conn.dialect.name == "postgresql":
             if conn.execute(text("SELECT current_schema()")).scalar() is None:
                 raise RuntimeError("no schema of the search_path exists: create it before opening the store")
