@@ -36,11 +36,18 @@ def main(argv: list[str] | None = None) -> int:
         from clinic_etl.report import print_quarantine
 
         return print_quarantine()
-    from clinic_etl.run import sync_day
+    from clinic_etl.mapping import MappingError
+    from clinic_etl.settings import SettingsError
 
-    ok = True
-    for day in _days(args.day, args.until):
-        ok = sync_day(day) and ok
+    try:
+        from clinic_etl.run import sync_day
+
+        ok = True
+        for day in _days(args.day, args.until):
+            ok = sync_day(day) and ok
+    except (SettingsError, MappingError, ValueError) as error:
+        print(f"clinic-etl: {error}", file=sys.stderr)
+        return 2
     return 0 if ok else 1
 
 

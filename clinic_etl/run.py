@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import dagster as dg
@@ -28,10 +27,15 @@ def sync_day(day: str) -> bool:
     from clinic_etl.definitions import SYNC_ASSETS
 
     settings = Settings.from_env()
-    logging.getLogger("dagster").setLevel(logging.WARNING)  # the summary below says what happened
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary below says what happened
     result = dg.materialize(
-        SYNC_ASSETS, partition_key=day, resources=resources(settings), instance=instance, raise_on_error=False
+        SYNC_ASSETS,
+        partition_key=day,
+        resources=resources(settings),
+        instance=instance,
+        raise_on_error=False,
+        run_config=quiet,
     )
     raw, ledger, load, rec = (
         _metadata(result, a) for a in ("source_records", "practice_ledger", "xero_sync", "xero_reconciliation")
@@ -63,5 +67,7 @@ def sync_day(day: str) -> bool:
         print(f"  reconciliation not reached; failed steps: {', '.join(failed) or 'none'}")
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                print(f"    {event.step_key}: {event.step_failure_data.error.message.strip()[:500]}")
+                error = event.step_failure_data.error
+                error = error.cause or error  # the user's error, not Dagster's wrapper
+                print(f"    {event.step_key}: {error.message.strip()[:500]}")
     return passed

@@ -26,9 +26,8 @@ def advisory_key(conn: Connection, purpose: str, name: str) -> int:
 def pg_xact_lock(conn: Connection, purpose: str, name: str, timeout: float | None) -> None:
     """Take ``pg_advisory_xact_lock`` in ``conn``'s open transaction (released at commit/rollback)."""
     if timeout is not None:
-        conn.execute(
-            text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{max(1, int(timeout * 1000))}ms"}
-        )
+        millis = f"{max(1, int(timeout * 1000))}ms"
+        conn.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": millis})
     try:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(conn, purpose, name)})
     except OperationalError as exc:
@@ -68,9 +67,8 @@ def sqlite_lock(database: Path, purpose: str, name: str, timeout: float | None) 
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise TimeoutError(
-                    f"timed out after {timeout}s waiting for the {purpose} lock {name!r}"
-                ) from None
+                message = f"timed out after {timeout}s waiting for the {purpose} lock {name!r}"
+                raise TimeoutError(message) from None
             raise
         try:
             yield

@@ -27,7 +27,7 @@ BACKENDS = ["sqlite", "postgresql"]
 def _pg_admin_engine() -> Engine:
     if os.environ.get("CLINIC_ETL_SKIP_POSTGRES") == "1":
         pytest.skip("PostgreSQL tests skipped: CLINIC_ETL_SKIP_POSTGRES=1")
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

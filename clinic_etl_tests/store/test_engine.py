@@ -46,9 +46,8 @@ def test_timestamps_are_stored_as_utc(store: StateStore) -> None:
     with store.engine.begin() as conn:
         conn.execute(credentials.insert().values(name="ts", value="v", updated_at=moment))
         got = conn.execute(select(credentials.c.updated_at).where(credentials.c.name == "ts")).scalar_one()
-        raw = conn.execute(
-            text("SELECT CAST(updated_at AS TEXT) FROM credentials WHERE name = 'ts'")
-        ).scalar()
+        raw_sql = "SELECT CAST(updated_at AS TEXT) FROM credentials WHERE name = 'ts'"
+        raw = conn.execute(text(raw_sql)).scalar()
     assert got == moment and got.tzinfo is UTC
     assert got.hour == 22 and got.day == 28  # 2025-02-28 22:30 UTC
     if store.engine.dialect.name == "sqlite":

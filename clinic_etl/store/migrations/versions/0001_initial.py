@@ -21,6 +21,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+#: BIGSERIAL on PostgreSQL; INTEGER (SQLite's autoincrementing rowid alias) on SQLite
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def _ts(name: str, nullable: bool = False) -> sa.Column:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
@@ -65,9 +69,7 @@ def upgrade() -> None:
 
     op.create_table(
         "run_audit",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("partition_key", sa.String(64), nullable=False),
         sa.Column("run_id", sa.String(64), nullable=False),
         sa.Column("entity", sa.String(32), nullable=False),
