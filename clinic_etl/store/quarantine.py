@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from .engine import chunked, upsert, write_transaction
-from .records import QuarantineRecord
+from .records import QuarantineRecord, check_keys, check_text
 from .tables import quarantine as quarantine_table
 from .tables import utcnow
 
@@ -24,6 +24,7 @@ def quarantine(engine: Engine, rows: Iterable[QuarantineRecord]) -> None:
     now = utcnow()
     values: dict[tuple[str, str, str], dict[str, Any]] = {}
     for rec in rows:
+        check_text(rec, ("source", "entity", "source_id", "partition_key", "reason"))
         values[(rec.source, rec.entity, rec.source_id)] = {
             "source": rec.source,
             "entity": rec.entity,
@@ -49,9 +50,7 @@ def quarantine(engine: Engine, rows: Iterable[QuarantineRecord]) -> None:
 
 def resolve_quarantine(engine: Engine, source: str, entity: str, source_ids: Iterable[str]) -> int:
     """Mark the open rows among ``source_ids`` resolved (now); returns how many were open."""
-    if isinstance(source_ids, str):
-        raise TypeError("source_ids must be an iterable of ids, not one string")
-    ids = sorted(set(source_ids))
+    ids = check_keys(source_ids, "source_ids")
     if not ids:
         return 0
     t = quarantine_table

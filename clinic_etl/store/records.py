@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,3 +43,24 @@ class QuarantineRecord:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     resolved_at: datetime | None = None
+
+
+def check_text(record: object, fields: Iterable[str]) -> None:
+    """Key fields must be ``str``: SQLite would quietly store an int (or numpy int) in a text column
+    where PostgreSQL refuses it, so refuse it on both. The message names the field, never the value."""
+    for name in fields:
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{type(record).__name__}.{name} must be str, not {type(value).__name__}")
+
+
+def check_keys(keys: Iterable[object], what: str) -> list[str]:
+    """Distinct keys, sorted; refuses a bare string (an iterable of characters) and non-str keys."""
+    if isinstance(keys, str):
+        raise TypeError(f"{what} must be an iterable of str, not one string")
+    out = set()
+    for key in keys:
+        if not isinstance(key, str):
+            raise TypeError(f"{what} must hold str, not {type(key).__name__}")
+        out.add(key)
+    return sorted(out)

@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from .engine import chunked, upsert, write_transaction
-from .records import SyncRecord
+from .records import SyncRecord, check_keys, check_text
 from .tables import sync_map, utcnow
 
 #: max keys per ``IN (...)`` list
 IN_CHUNK = 500
 
 _KEY = ("tenant_id", "entity", "source_key")
-_VALUES = ("xero_id", "xero_number", "content_hash", "xero_status", "partition_key", "synced_at")
+_TEXT = ("xero_id", "xero_number", "content_hash", "xero_status", "partition_key")
+_VALUES = (*_TEXT, "synced_at")
 
 
 def _to_record(row: Any) -> SyncRecord:
@@ -27,16 +28,14 @@ def get_records(
 ) -> dict[str, SyncRecord]:
     """Records of ``entity`` for ``tenant_id`` by source key: those asked for (absent ones are left
     out), or all of them when ``source_keys`` is None."""
-    if isinstance(source_keys, str):
-        raise TypeError("source_keys must be an iterable of keys, not one string")
+    keys = None if source_keys is None else check_keys(source_keys, "source_keys")
     base = select(sync_map).where(sync_map.c.tenant_id == tenant_id, sync_map.c.entity == entity)
     out: dict[str, SyncRecord] = {}
     with engine.connect() as conn:
-        if source_keys is None:
+        if keys is None:
             for row in conn.execute(base):
                 out[row.source_key] = _to_record(row)
             return out
-        keys = sorted(set(source_keys))
         for chunk in chunked(keys, IN_CHUNK):
             for row in conn.execute(base.where(sync_map.c.source_key.in_(chunk))):
                 out[row.source_key] = _to_record(row)
@@ -51,6 +50,7 @@ def record(engine: Engine, records: Iterable[SyncRecord]) -> None:
     now = utcnow()
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for rec in records:
+        check_text(rec, _KEY + _TEXT)
         row = {name: getattr(rec, name) for name in _KEY + _VALUES}
         row["synced_at"] = now
         rows[(rec.tenant_id, rec.entity, rec.source_key)] = row

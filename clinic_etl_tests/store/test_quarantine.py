@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+
 from clinic_etl.store import QuarantineRecord, StateStore
 
 
@@ -71,3 +73,13 @@ def test_resolve_many_ids_is_chunked(store: StateStore) -> None:
     assert store.resolve_quarantine("cliniko", "invoice", ids[:1201]) == 1201
     assert sorted(r.source_id for r in store.open_quarantine()) == sorted(ids[1201:])
     assert store.resolve_quarantine("cliniko", "invoice", []) == 0
+
+
+def test_non_str_ids_are_refused(store: StateStore) -> None:
+    with pytest.raises(TypeError, match="source_id"):
+        store.quarantine([QuarantineRecord("cliniko", "invoice", 5, "2025-03-01", "bad")])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        store.resolve_quarantine("cliniko", "invoice", [5])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        store.resolve_quarantine("cliniko", "invoice", "5")
+    assert store.open_quarantine() == []

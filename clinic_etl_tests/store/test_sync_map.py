@@ -100,6 +100,14 @@ def test_many_keys_are_chunked(store: StateStore) -> None:
     assert len(store.get_records("tenant-a", "invoice")) == 1234
 
 
-def test_single_string_is_rejected(store: StateStore) -> None:
+def test_non_str_keys_are_refused_on_every_backend(store: StateStore) -> None:
+    """SQLite would store 123 in a text column where PostgreSQL refuses it: both refuse it up front."""
     with pytest.raises(TypeError):
-        store.get_records("tenant-a", "invoice", "cliniko:invoice:1")
+        store.get_records("tenant-a", "invoice", "cliniko:invoice:1")  # one string, not an iterable of keys
+    with pytest.raises(TypeError):
+        store.get_records("tenant-a", "invoice", [123])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="source_key"):
+        store.record([_rec(123)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="xero_number"):
+        store.record([_rec("k", xero_number=7)])  # type: ignore[arg-type]
+    assert store.get_records("tenant-a", "invoice") == {}
