@@ -54,7 +54,8 @@ def sync_day(day: str) -> bool:
         print(f"  {entity + 's':<14} {_count(load, entity, actions)}")
     quarantined = sum(int(m.get("quarantined", 0) or 0) for m in (ledger, _metadata(result, "xero_documents")))
     print(f"  quarantined    {quarantined + int(load.get('failed', 0) or 0)} (see `clinic-etl quarantine`)")
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    evaluations = result.get_asset_check_evaluations()
+    checks = {e.check_name: e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in evaluations}
     passed = bool(checks) and all(checks.values()) and result.success
     if rec:
         print(

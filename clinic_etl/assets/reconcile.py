@@ -8,6 +8,7 @@ from clinic_etl.resources import StateStoreResource, XeroResource
 from clinic_etl.xero.reconcile import reconcile, summary
 
 MATCHES = "xero_matches_source"
+COMPLETE = "nothing_quarantined"
 
 
 @dg.asset(
@@ -22,7 +23,12 @@ MATCHES = "xero_matches_source"
             asset="xero_reconciliation",
             blocking=True,
             description="Every invoice's total, tax, amount paid and status in Xero equal the source's, to the cent.",
-        )
+        ),
+        dg.AssetCheckSpec(
+            COMPLETE,
+            asset="xero_reconciliation",
+            description="No record of the day is waiting in quarantine (a warning: the rest of the day is in Xero).",
+        ),
     ],
 )
 def xero_reconciliation(
@@ -32,7 +38,8 @@ def xero_reconciliation(
     state_store: StateStoreResource,
 ):
     """Per-invoice comparison of Xero against the source for the day, with totals."""
-    client = xero.client(state_store.store())
+    store = state_store.store()
+    client = xero.client(store)
     numbers = list(xero_documents["invoices"]["InvoiceNumber"])
     result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [])
     figures = summary(result)
@@ -42,4 +49,14 @@ def xero_reconciliation(
         check_name=MATCHES,
         passed=mismatched.empty,
         metadata={**figures, "mismatched": [f"{r.invoice_key}: {r.problem}" for r in mismatched.head(50).itertuples()]},
+    )
+    waiting = store.open_quarantine(context.partition_key)
+    yield dg.AssetCheckResult(
+        check_name=COMPLETE,
+        passed=not waiting,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "quarantined": len(waiting),
+            "records": [f"{q.source}:{q.entity}:{q.source_id}" for q in waiting[:50]],
+        },
     )

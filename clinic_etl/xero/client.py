@@ -20,9 +20,10 @@ PAGE_SIZE = 100
 NUMBERS_PER_QUERY = 40  # keep GET URLs short
 
 
-def idempotency_key(method: str, url: str, body: bytes) -> str:
-    """Same request -> same key, so a retry (or a re-run within Xero's ~6 min) replays instead of writing."""
-    digest = hashlib.sha256(method.encode() + b" " + url.encode() + b"\n" + body).hexdigest()
+def idempotency_key(tenant_id: str, method: str, url: str, body: bytes) -> str:
+    """Same request to the same organisation -> same key, so a retry (or a re-run within Xero's ~6 min)
+    replays instead of writing again."""
+    digest = hashlib.sha256(f"{tenant_id} {method} {url}\n".encode() + body).hexdigest()
     return f"clinic-etl-{digest[:64]}"
 
 
@@ -99,10 +100,10 @@ class XeroClient(ApiClient):
 
     # ---- writes
     def write(self, method: str, resource: str, payload: dict, **params: Any) -> dict:
-        _ = self.tenant_id
         body = jsonbody.dumps(payload)
         url = str(httpx.URL(ACCOUNTING + resource, params=params))
-        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key(method, url, body)}
+        key = idempotency_key(self.tenant_id, method, url, body)
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         return self.request(method, url, content=body, headers=headers).json()
 
     def write_batches(self, method: str, resource: str, elements: list[dict], **params: Any) -> list[dict]:

@@ -14,13 +14,14 @@ def test_an_unknown_tax_type_in_the_mapping_quarantines_only_taxed_invoices(sand
     mapping.write_text('taxes:\n  by_name: {"GST": "GST10"}\n', encoding="utf-8")
     result = sandbox.sync(DAY, mapping=str(mapping))
     assert result.success and checks(result)["xero_matches_source"]
+    assert checks(result)["nothing_quarantined"] is False  # a warning: the rest of the day is in Xero
     documents = metadata(result, "xero_documents")
     assert documents["quarantined"] > 0 and documents["invoices"] > 0
     rows = StateStore.open(sandbox.db_url).open_quarantine(DAY)
     assert len(rows) == documents["quarantined"]
     assert all("'GST10'" in r.reason and "taxes.by_name" in r.reason for r in rows)
     fixed = sandbox.sync(DAY)  # the mapping fixed: the quarantined invoices go through, the rest is unchanged
-    assert checks(fixed)["xero_matches_source"]
+    assert checks(fixed)["xero_matches_source"] and checks(fixed)["nothing_quarantined"]
     assert metadata(fixed, "xero_sync")["invoice_created"] == documents["quarantined"]
 
 
@@ -29,8 +30,14 @@ def test_rotated_refresh_tokens_are_stored_before_use_and_survive_a_restart(tmp_
     transport = InProcessTransport(create_app(tmp_path / "xero.sqlite"))
 
     def auth() -> XeroAuth:
-        return XeroAuth("http://xero.sandbox", SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET,
-                        refresh_token=SANDBOX_REFRESH_TOKEN, store=store, transport=transport)
+        return XeroAuth(
+            "http://xero.sandbox",
+            SANDBOX_CLIENT_ID,
+            SANDBOX_CLIENT_SECRET,
+            refresh_token=SANDBOX_REFRESH_TOKEN,
+            store=store,
+            transport=transport,
+        )
 
     assert auth().access_token()
     first = store.get_credential(f"xero_refresh_token:{SANDBOX_CLIENT_ID}")

@@ -15,7 +15,11 @@ def live_invoices(practice, day):
 def test_a_day_syncs_and_every_xero_total_equals_cliniko_to_the_cent(sandbox, practice):
     result = sandbox.sync()
     assert result.success
-    assert checks(result) == {"lines_add_up_to_source_totals": True, "xero_matches_source": True}
+    assert checks(result) == {
+        "lines_add_up_to_source_totals": True,
+        "xero_matches_source": True,
+        "nothing_quarantined": True,
+    }
     issued = live_invoices(practice, DAY)
     xero = {i["InvoiceNumber"]: i for i in sandbox.xero().invoices_by_number([f"CLK-{i['number']}" for i in issued])}
     assert len(xero) == len(issued) > 10

@@ -20,7 +20,7 @@ def test_every_sync_asset_shares_the_daily_partitions_and_the_job_resolves():
         "xero_reconciliation",
     }
     checks = {c.name for a in SYNC_ASSETS for c in a.check_specs}
-    assert checks == {"lines_add_up_to_source_totals", "xero_matches_source"}
+    assert checks == {"lines_add_up_to_source_totals", "xero_matches_source", "nothing_quarantined"}
     assert daily_partitions.timezone == "Australia/Sydney"
 
 

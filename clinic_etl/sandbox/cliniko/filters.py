@@ -67,9 +67,7 @@ class Filter:
             return _COMPARE[self.op](parse_utc(actual), self.value)
         if self.kind == "date":
             if isinstance(self.value, str):  # wildcard pattern such as ****-05-**
-                return len(actual) == 10 and all(
-                    p in ("*", a) for p, a in zip(self.value, actual, strict=True)
-                )
+                return len(actual) == 10 and all(p in ("*", a) for p, a in zip(self.value, actual, strict=True))
             return _COMPARE[self.op](date.fromisoformat(actual), self.value)
         if self.kind == "string":
             if self.op in ("~", "~~"):

@@ -97,9 +97,7 @@ class Guard:
             )
             return JSONResponse({"message": message}, status_code=403)
         if not _accepts_json(request.headers.get("accept")):
-            return JSONResponse(
-                {"message": "Not Acceptable: send Accept: application/json."}, status_code=406
-            )
+            return JSONResponse({"message": "Not Acceptable: send Accept: application/json."}, status_code=406)
         reset = self.limiter.hit(self.user)
         if reset is not None:
             message = "Too Many Requests: rate limit exceeded, retry after the X-RateLimit-Reset time."

@@ -59,9 +59,7 @@ def draft_day(rng: random.Random, day: date, businesses: list[str], pool: list[d
         stamp = utc(moment)
         patient = rng.choice([p for p in pool if p["created_at"] < stamp])
         if rng.random() < 0.05:  # retail sale at the front desk: no practitioner, no appointment
-            drafts.append(
-                Draft(moment, businesses[business_index], None, patient, random_lines(rng, None), False)
-            )
+            drafts.append(Draft(moment, businesses[business_index], None, patient, random_lines(rng, None), False))
             continue
         row = rng.choice(staff)
         draft = Draft(moment, businesses[business_index], row[0], patient, random_lines(rng, row[5]))

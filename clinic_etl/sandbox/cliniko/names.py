@@ -51,9 +51,7 @@ SUBURBS = tuple(
 )
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com.au")
 INSURERS = ("Medibank Private", "Bupa", "HCF", "nib", "HBF", "Australian Unity")
-OCCUPATIONS = _split(
-    "Teacher|Nurse|Software developer|Retired|Student|Electrician|Accountant|Barista", "|"
-) + (
+OCCUPATIONS = _split("Teacher|Nurse|Software developer|Retired|Student|Electrician|Accountant|Barista", "|") + (
     "Carpenter",
     "Office manager",
     "",

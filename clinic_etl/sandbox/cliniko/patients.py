@@ -75,21 +75,15 @@ def _random_before(rng: random.Random, end: datetime) -> datetime:
     return _HISTORY_START + timedelta(seconds=rng.randrange(seconds))
 
 
-def make_patients(
-    rng: random.Random, window_days: list[date], count: int = 320
-) -> tuple[list[dict], Specials]:
+def make_patients(rng: random.Random, window_days: list[date], count: int = 320) -> tuple[list[dict], Specials]:
     """`count` patients sorted by created_at with sequential ids; ~6 % join during the window."""
     zone = ZoneInfo(TIME_ZONE)
     window_start = datetime.combine(window_days[0], time(0), tzinfo=zone).astimezone(UTC)
     tagged: list[tuple[str, dict]] = []
     for first, last in (names.TWIN_NAME, names.TWIN_NAME):
-        tagged.append(
-            ("twins", _patient(rng, "Ms", first, last, "Female", _random_before(rng, window_start)))
-        )
+        tagged.append(("twins", _patient(rng, "Ms", first, last, "Female", _random_before(rng, window_start))))
     for title, first, last, sex in names.SPECIAL_NAMES:
-        tagged.append(
-            ("non_ascii", _patient(rng, title, first, last, sex, _random_before(rng, window_start)))
-        )
+        tagged.append(("non_ascii", _patient(rng, title, first, last, sex, _random_before(rng, window_start))))
     no_email = _patient(rng, "Mrs", "Margaret", "Doyle", "Female", _random_before(rng, window_start))
     no_email["email"] = None
     tagged.append(("no_email", no_email))

@@ -85,9 +85,7 @@ def _give_specials_invoices(
                 for day in drafted
                 for draft in day
                 if not draft.forced
-                and (
-                    patient_id not in specials.archived or draft.created.astimezone(UTC).date() < archived_day
-                )
+                and (patient_id not in specials.archived or draft.created.astimezone(UTC).date() < archived_day)
                 and draft.created > datetime.fromisoformat(patient["created_at"].replace("Z", "+00:00"))
             ]
             chosen = rng.choice(candidates)

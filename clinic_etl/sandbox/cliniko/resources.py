@@ -33,9 +33,7 @@ RESOURCES = {
     for resource in (
         Resource("invoices", ("invoice_items",)),
         Resource("invoice_items"),
-        Resource(
-            "patients", ("appointments", "attendees", "invoices", "medical_alerts", "patient_attachments")
-        ),
+        Resource("patients", ("appointments", "attendees", "invoices", "medical_alerts", "patient_attachments")),
         Resource("businesses", ("appointments", "practitioners")),
         Resource(
             "practitioners",

@@ -60,9 +60,7 @@ def link(base: str, path: str) -> dict[str, dict[str, str]]:
     return {"links": {"self": f"{base}/{path}"}}
 
 
-def render(
-    record: dict[str, Any], base: str, plural: str, collections: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def render(record: dict[str, Any], base: str, plural: str, collections: tuple[str, ...] = ()) -> dict[str, Any]:
     """A stored row as the API shows it: relation ids become link objects (omitted when None), the
     record's sub-collections get links (e.g. an invoice's `invoice_items`), and `links.self` comes last."""
     out: dict[str, Any] = {}

@@ -75,8 +75,7 @@ def queue_fault(tx: Tx, spec: Any) -> Resp:
         return Resp(400, {"error": "after_write must be a boolean and retry_after a positive integer"})
     method = None if method in (None, "", "*") else method.upper()
     cur = tx.conn.execute(
-        "INSERT INTO faults (path_prefix, method, status, remaining, after_write, retry_after) "
-        "VALUES (?,?,?,?,?,?)",
+        "INSERT INTO faults (path_prefix, method, status, remaining, after_write, retry_after) VALUES (?,?,?,?,?,?)",
         (spec["path_prefix"], method, status, count, int(after_write), retry_after),
     )
     return Resp(

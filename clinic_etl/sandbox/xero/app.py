@@ -111,18 +111,14 @@ class Simulator:
         else:
             handler = self.accounting
         resp = await run_in_threadpool(self.safely, handler, incoming)
-        return Response(
-            resp.payload(), resp.status, resp.headers, media_type="application/json; charset=utf-8"
-        )
+        return Response(resp.payload(), resp.status, resp.headers, media_type="application/json; charset=utf-8")
 
     def safely(self, handler: Callable[[Incoming], Resp], incoming: Incoming) -> Resp:
         try:
             return handler(incoming)
         except Exception:  # pragma: no cover - a bug in the simulator, reported like Xero's 500
             log.exception("xero sandbox failed on %s %s", incoming.method, incoming.url)
-            return Resp(
-                500, problem(500, "Internal Server Error", "An unexpected error occurred in the sandbox.")
-            )
+            return Resp(500, problem(500, "Internal Server Error", "An unexpected error occurred in the sandbox."))
 
     # ---- identity ---------------------------------------------------------------------------------
     def _preflight(self, incoming: Incoming) -> admin.Fault | None:
@@ -201,14 +197,10 @@ class Simulator:
         with self.store.write() as tx:
             fingerprint = idempotency.fingerprint(incoming.method, incoming.url, incoming.body)
             if key is not None:
-                replay = idempotency.lookup(
-                    tx, SANDBOX_TENANT_ID, key, fingerprint, now, self.idempotency_ttl_s
-                )
+                replay = idempotency.lookup(tx, SANDBOX_TENANT_ID, key, fingerprint, now, self.idempotency_ttl_s)
                 if replay is not None:
                     return replay
-            resp = self.route(
-                Ctx(tx, now, incoming.query, incoming.method), incoming, resource, ref, sub, sub_ref
-            )
+            resp = self.route(Ctx(tx, now, incoming.query, incoming.method), incoming, resource, ref, sub, sub_ref)
             if key is not None:
                 idempotency.remember(tx, SANDBOX_TENANT_ID, key, fingerprint, resp, now)
         return Resp(resp.status, resp.payload(), resp.headers)
@@ -264,9 +256,7 @@ def create_app(
     token_ttl_s: float = 1800.0,
 ) -> Starlette:
     """A Xero Accounting API simulator whose whole state lives in the SQLite file ``state_path``."""
-    sim = Simulator(
-        state_path, clock, calls_per_minute, calls_per_day, max_concurrent, idempotency_ttl_s, token_ttl_s
-    )
+    sim = Simulator(state_path, clock, calls_per_minute, calls_per_day, max_concurrent, idempotency_ttl_s, token_ttl_s)
     methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
     app = Starlette(routes=[Route("/{path:path}", sim.endpoint, methods=methods)])
     app.state.xero = sim

@@ -113,9 +113,7 @@ def authenticate(tx: Tx, authorization: str, now: float) -> Resp | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return _unauthorized("AuthenticationUnsuccessful", "Bearer")
-    row = tx.conn.execute(
-        "SELECT expires_at FROM tokens WHERE token=? AND kind='access'", (token,)
-    ).fetchone()
+    row = tx.conn.execute("SELECT expires_at FROM tokens WHERE token=? AND kind='access'", (token,)).fetchone()
     if row is None:
         return _unauthorized("AuthenticationUnsuccessful", 'Bearer error="invalid_token"')
     if now >= row[0]:

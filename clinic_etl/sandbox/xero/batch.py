@@ -65,9 +65,7 @@ def run(
     if request_error is not None:
         return request_error
     if not isinstance(body, dict):
-        return Resp(
-            400, post_data_invalid(f"JSON for post data was invalid, expected an object with {plural}.")
-        )
+        return Resp(400, post_data_invalid(f"JSON for post data was invalid, expected an object with {plural}."))
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     for index, element in enumerate(body.get(plural) or []):

@@ -188,9 +188,7 @@ def _list(ctx: Ctx, ims: str | None) -> Resp:
     if predicate is not None:
         outs = [o for o in outs if predicate(o)]
     outs, pagination = query.page(query.order(outs, qs.get("order")), qs)
-    return Resp(
-        200, envelope("Contacts", outs, ctx.now_ms, **({"pagination": pagination} if pagination else {}))
-    )
+    return Resp(200, envelope("Contacts", outs, ctx.now_ms, **({"pagination": pagination} if pagination else {})))
 
 
 def _write(ctx: Ctx, raw: bytes, ref: str | None) -> Resp:

@@ -18,8 +18,7 @@ from .serialize import Resp, dec, ms_date, ms_datetime, not_found, problem, q, u
 def credit_note_out(ctx: Ctx, doc: dict[str, Any], *, lines: bool = True) -> dict[str, Any]:
     contact = links.contact(ctx, doc["ContactID"]) or {"ContactID": doc["ContactID"], "Name": ""}
     allocations = [
-        allocation_out(ctx, a, nested=True)
-        for a in links.allocations_of_credit_note(ctx, doc["CreditNoteID"])
+        allocation_out(ctx, a, nested=True) for a in links.allocations_of_credit_note(ctx, doc["CreditNoteID"])
     ]
     out: dict[str, Any] = {
         "CreditNoteID": doc["CreditNoteID"],
@@ -98,9 +97,7 @@ def _allocate(ctx: Ctx, note_id: str, element: dict[str, Any], errors: list[str]
         if invoice["Status"] != "AUTHORISED":
             errors.append("Credit notes can only be allocated to AUTHORISED invoices.")
         if invoice["Type"] != expected_type:
-            errors.append(
-                f"A {note['Type']} credit note can only be allocated to an {expected_type} invoice."
-            )
+            errors.append(f"A {note['Type']} credit note can only be allocated to an {expected_type} invoice.")
         if invoice["ContactID"] != note["ContactID"]:
             errors.append("The credit note and the invoice must be for the same contact.")
         if invoice["CurrencyCode"] != note["CurrencyCode"]:

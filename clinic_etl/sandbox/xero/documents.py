@@ -142,9 +142,7 @@ def _approval_errors(doc: dict[str, Any], errors: list[str]) -> None:
     if doc["Type"] == "ACCREC" and not doc.get("DueDate"):
         errors.append("The document DueDate field must be specified.")
     if any(dec(line["LineAmount"]) != 0 and not line.get("AccountCode") for line in doc["LineItems"]):
-        errors.append(
-            "Each line item with an amount must have an account code before the document is approved."
-        )
+        errors.append("Each line item with an amount must have an account code before the document is approved.")
 
 
 def _line_signature(lines: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -247,9 +245,7 @@ def _apply(
     doc["LineAmountTypes"] = lat
     allow_discount = doc["Type"] in spec.discount_types
     if creating:
-        raw_lines = [
-            {k: v for k, v in line.items() if k != "LineItemID"} for line in element.get("LineItems", [])
-        ]
+        raw_lines = [{k: v for k, v in line.items() if k != "LineItemID"} for line in element.get("LineItems", [])]
         if not raw_lines:
             errors.append(f"{spec.label}s must have at least one line item.")
     elif "LineItems" in element:
@@ -273,9 +269,7 @@ def _apply(
             doc.get(k) != before.get(k) for k in ("ContactID", "Date", "LineAmountTypes")
         )
         if paid and financial:
-            errors.append(
-                "This document cannot be edited as it has a payment or credit note allocated to it."
-            )
+            errors.append("This document cannot be edited as it has a payment or credit note allocated to it.")
     if doc["Status"] == "AUTHORISED" and (before is None or before["Status"] != "PAID"):
         _approval_errors(doc, errors)
     doc.update(totals(doc["LineItems"], lat))

@@ -25,9 +25,7 @@ def fingerprint(method: str, url: str, body: bytes) -> str:
 
 def invalid_key(key: str) -> Resp | None:
     if len(key) > MAX_KEY_LENGTH:
-        return Resp(
-            400, validation_error(f"Idempotency Key: must not be more than {MAX_KEY_LENGTH} characters long.")
-        )
+        return Resp(400, validation_error(f"Idempotency Key: must not be more than {MAX_KEY_LENGTH} characters long."))
     return None
 
 
@@ -46,7 +44,6 @@ def lookup(tx: Tx, tenant: str, key: str, fp: str, now: float, ttl_s: float) -> 
 
 def remember(tx: Tx, tenant: str, key: str, fp: str, answer: Resp, now: float) -> None:
     tx.conn.execute(
-        "INSERT OR REPLACE INTO idempotency (tenant, key, fingerprint, status, body, created_at) "
-        "VALUES (?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO idempotency (tenant, key, fingerprint, status, body, created_at) VALUES (?,?,?,?,?,?)",
         (tenant, key, fp, answer.status, answer.payload(), now),
     )

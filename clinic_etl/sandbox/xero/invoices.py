@@ -66,9 +66,7 @@ def payment_summaries(ctx: Ctx, doc_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def invoice_out(
-    ctx: Ctx, doc: dict[str, Any], *, lines: bool = True, unitdp: int | None = None
-) -> dict[str, Any]:
+def invoice_out(ctx: Ctx, doc: dict[str, Any], *, lines: bool = True, unitdp: int | None = None) -> dict[str, Any]:
     contact = links.contact(ctx, doc["ContactID"]) or {"ContactID": doc["ContactID"], "Name": ""}
     credits = []
     for alloc in links.allocations_to_invoice(ctx, doc["InvoiceID"]):
@@ -155,11 +153,7 @@ def list_documents(
         and (not numbers or (d.get(spec.number_key) or "").lower() in numbers)
         and (not contact_ids or d["ContactID"] in contact_ids)
         and (not statuses or d["Status"] in statuses)
-        and (
-            not term
-            or term in (d.get(spec.number_key) or "").lower()
-            or term in d.get("Reference", "").lower()
-        )
+        and (not term or term in (d.get(spec.number_key) or "").lower() or term in d.get("Reference", "").lower())
     ]
     with_lines = "page" in qs and qs.get("summaryOnly", "").lower() != "true"
     outs = [render(ctx, d, lines=with_lines) for d in docs]
@@ -185,15 +179,10 @@ def write(ctx: Ctx, spec: Spec, plural: str, render: Out, raw: bytes, ref: str |
             return not_found()
 
     def process(c: Ctx, element: dict[str, Any], errors: list[str]) -> dict[str, Any] | None:
-        if (
-            target is not None
-            and element.get(spec.id_key, target[spec.id_key]).lower() != target[spec.id_key]
-        ):
+        if target is not None and element.get(spec.id_key, target[spec.id_key]).lower() != target[spec.id_key]:
             errors.append(f"The {spec.id_key} in the body does not match the one in the URL.")
             return None
-        doc = save(
-            c, spec, element, errors, target=c.tx.get(spec.kind, target[spec.id_key]) if target else None
-        )
+        doc = save(c, spec, element, errors, target=c.tx.get(spec.kind, target[spec.id_key]) if target else None)
         return render(c, doc, lines=True) if doc is not None else None
 
     return batch.run(

@@ -206,9 +206,7 @@ def tax_rates() -> list[dict[str, Any]]:
                 "DisplayTaxRate": rate,
                 "EffectiveRate": rate,
                 "Status": "ACTIVE",
-                "TaxComponents": [
-                    {"Name": "GST", "Rate": rate, "IsCompound": False, "IsNonRecoverable": False}
-                ],
+                "TaxComponents": [{"Name": "GST", "Rate": rate, "IsCompound": False, "IsNonRecoverable": False}],
             }
         )
     return out

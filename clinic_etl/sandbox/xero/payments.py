@@ -202,9 +202,7 @@ def _list(ctx: Ctx, ims: str | None) -> Resp:
     if predicate is not None:
         outs = [o for o in outs if predicate(o)]
     outs, pagination = query.page(query.order(outs, ctx.query.get("order")), ctx.query)
-    return Resp(
-        200, envelope("Payments", outs, ctx.now_ms, **({"pagination": pagination} if pagination else {}))
-    )
+    return Resp(200, envelope("Payments", outs, ctx.now_ms, **({"pagination": pagination} if pagination else {})))
 
 
 def handle(ctx: Ctx, method: str, ref: str | None, raw: bytes, ims: str | None) -> Resp:

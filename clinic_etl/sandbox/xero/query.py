@@ -44,9 +44,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(text, pos)
         if not match:
-            raise QueryError(
-                f"Unexpected character at position {pos} in where clause: {text[pos : pos + 10]!r}"
-            )
+            raise QueryError(f"Unexpected character at position {pos} in where clause: {text[pos : pos + 10]!r}")
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
         pos = match.end()

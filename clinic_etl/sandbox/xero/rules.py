@@ -113,9 +113,7 @@ def _resolve_tracking(ctx: Ctx, raw: list[dict[str, Any]], errors: list[str]) ->
                 c
                 for c in ctx.tracking()
                 if c["Status"] == "ACTIVE"
-                and (
-                    c["TrackingCategoryID"] == cat_id or (cat_name and c["Name"].lower() == cat_name.lower())
-                )
+                and (c["TrackingCategoryID"] == cat_id or (cat_name and c["Name"].lower() == cat_name.lower()))
             ),
             None,
         )
@@ -134,14 +132,11 @@ def _resolve_tracking(ctx: Ctx, raw: list[dict[str, Any]], errors: list[str]) ->
         )
         if option is None:
             errors.append(
-                f"The tracking option '{opt_name or opt_id}' does not exist in tracking category "
-                f"'{category['Name']}'."
+                f"The tracking option '{opt_name or opt_id}' does not exist in tracking category '{category['Name']}'."
             )
             continue
         if any(t["TrackingCategoryID"] == category["TrackingCategoryID"] for t in out):
-            errors.append(
-                f"The tracking category '{category['Name']}' is used more than once on a line item."
-            )
+            errors.append(f"The tracking category '{category['Name']}' is used more than once on a line item.")
             continue
         out.append(
             {
@@ -187,9 +182,7 @@ def build_line(
             and (acct is None or rate.get(_CAN_APPLY[acct["Class"]], False))
         )
         if not usable:
-            errors.append(
-                f"The TaxType code {tax_type} does not exist or cannot be used for this type of transaction."
-            )
+            errors.append(f"The TaxType code {tax_type} does not exist or cannot be used for this type of transaction.")
         else:
             line["TaxType"] = rate["TaxType"]
             rate_pct = dec(rate["EffectiveRate"])
@@ -256,9 +249,7 @@ def totals(lines: list[dict[str, Any]], line_amount_types: str) -> dict[str, str
     discount = Decimal("0.00")
     for line in lines:
         if "DiscountRate" in line or "DiscountAmount" in line:
-            discount += money(dec(line.get("Quantity", 0)) * dec(line.get("UnitAmount", 0))) - dec(
-                line["LineAmount"]
-            )
+            discount += money(dec(line.get("Quantity", 0)) * dec(line.get("UnitAmount", 0))) - dec(line["LineAmount"])
     if line_amount_types == "Inclusive":
         total, subtotal = line_sum, line_sum - tax
     else:

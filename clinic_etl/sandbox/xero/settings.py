@@ -57,9 +57,7 @@ def handle(ctx: Ctx, resource: str, method: str, ref: str | None, ims: str | Non
         if ref is not None:
             match = [a for a in accounts if a["AccountID"] == ref.lower()]
             return (
-                Resp(200, envelope("Accounts", [_account_out(a) for a in match], ctx.now_ms))
-                if match
-                else not_found()
+                Resp(200, envelope("Accounts", [_account_out(a) for a in match], ctx.now_ms)) if match else not_found()
             )
         return _filtered(ctx, "Accounts", [_account_out(a) for a in accounts])
     if resource == "TaxRates":
@@ -72,7 +70,5 @@ def handle(ctx: Ctx, resource: str, method: str, ref: str | None, ims: str | Non
     categories = [_tracking_out(c, archived) for c in ctx.tracking() if archived or c["Status"] == "ACTIVE"]
     if ref is not None:
         categories = [c for c in categories if c["TrackingCategoryID"] == ref.lower()]
-        return (
-            Resp(200, envelope("TrackingCategories", categories, ctx.now_ms)) if categories else not_found()
-        )
+        return Resp(200, envelope("TrackingCategories", categories, ctx.now_ms)) if categories else not_found()
     return _filtered(ctx, "TrackingCategories", categories)

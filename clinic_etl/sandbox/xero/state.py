@@ -142,14 +142,11 @@ class Tx:
         if cur.rowcount == 0:
             seq = self.next_counter(f"seq:{kind}")
             self.conn.execute(
-                "INSERT INTO docs (kind, tenant, id, key1, key2, updated_ms, seq, data) "
-                "VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO docs (kind, tenant, id, key1, key2, updated_ms, seq, data) VALUES (?,?,?,?,?,?,?,?)",
                 (kind, tenant, doc_id, key1, key2, updated_ms, seq, text),
             )
 
-    def find(
-        self, kind: str, tenant: str, *, key1: str | None = None, key2: str | None = None
-    ) -> list[dict[str, Any]]:
+    def find(self, kind: str, tenant: str, *, key1: str | None = None, key2: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT data FROM docs WHERE kind=? AND tenant=?", [kind, tenant]
         if key1 is not None:
             sql, args = sql + " AND key1=?", [*args, key1]

@@ -48,9 +48,7 @@ class SandboxClient:
 
     def token(self, **form: str) -> httpx.Response:
         data = {"grant_type": "client_credentials", **form}
-        return self.request(
-            "POST", "/connect/token", data=data, auth=(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
-        )
+        return self.request("POST", "/connect/token", data=data, auth=(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET))
 
     def headers(self, **extra: str) -> dict[str, str]:
         if self.access_token is None:
@@ -60,9 +58,7 @@ class SandboxClient:
     def call(
         self, method: str, resource: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> httpx.Response:
-        return self.request(
-            method, f"{API}/{resource.lstrip('/')}", headers=self.headers(**(headers or {})), **kwargs
-        )
+        return self.request(method, f"{API}/{resource.lstrip('/')}", headers=self.headers(**(headers or {})), **kwargs)
 
     def get(self, resource: str, **kwargs: Any) -> httpx.Response:
         return self.call("GET", resource, **kwargs)
