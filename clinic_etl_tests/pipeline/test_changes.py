@@ -82,3 +82,18 @@ def test_a_write_that_failed_after_xero_applied_it_is_not_doubled(sandbox, statu
     assert checks(result)["xero_matches_source"], metadata(result, "xero_reconciliation")
     numbers = [i["InvoiceNumber"] for i in sandbox.xero().get_all("Invoices", "Invoices")]
     assert len(numbers) == len(set(numbers))
+
+
+def test_a_changed_patient_updates_the_contact_and_nothing_else(sandbox, editable):
+    slot, practice = editable
+    cliniko = EditableCliniko(slot=slot)
+    assert checks(sandbox.sync(DAY, cliniko=cliniko))["xero_matches_source"]
+    invoice = open_invoices(practice, DAY)[0]
+    patient_id = invoice["patient_id"]
+    patient = next(p for p in practice.patients if str(p["id"]) == str(patient_id))
+    patient["email"] = "new.address@example.com"
+    again = sandbox.sync(DAY, cliniko=cliniko)
+    done = metadata(again, "xero_sync")
+    assert done.get("contact_updated") == 1 and done["writes"] == 1
+    found = sandbox.xero().contact_by_number(f"cliniko:patient:{patient['id']}")
+    assert found["EmailAddress"] == "new.address@example.com"

@@ -65,17 +65,13 @@ def test_list_envelope_links_and_wire_format(app: Any, practice: Practice) -> No
     assert list(body) == ["invoices", "total_entries", "links"]
     assert body["total_entries"] == len(live(practice))
     assert body["links"]["self"] == f"{BASE}/v1/invoices?page=1&per_page=5"
-    assert (
-        body["links"]["next"] == f"{BASE}/v1/invoices?page=2&per_page=5" and "previous" not in body["links"]
-    )
+    assert body["links"]["next"] == f"{BASE}/v1/invoices?page=2&per_page=5" and "previous" not in body["links"]
     first = body["invoices"][0]
     stored = next(i for i in practice.invoices if i["id"] == first["id"])
     assert first["patient"] == {"links": {"self": f"{BASE}/v1/patients/{stored['patient_id']}"}}
     assert first["invoice_items"] == {"links": {"self": f"{BASE}/v1/invoices/{first['id']}/invoice_items"}}
     assert first["links"] == {"self": f"{BASE}/v1/invoices/{first['id']}"}
-    assert (
-        "patient_id" not in first and isinstance(first["id"], str) and isinstance(first["total_amount"], str)
-    )
+    assert "patient_id" not in first and isinstance(first["id"], str) and isinstance(first["total_amount"], str)
 
 
 def test_absent_relations_are_omitted(app: Any, practice: Practice) -> None:
@@ -91,9 +87,7 @@ def test_links_follow_the_request_host(app: Any) -> None:
 
 
 @pytest.mark.parametrize("per_page", [100, 7])
-def test_paging_by_links_next_returns_every_row_once_in_order(
-    app: Any, practice: Practice, per_page: int
-) -> None:
+def test_paging_by_links_next_returns_every_row_once_in_order(app: Any, practice: Practice, per_page: int) -> None:
     rows, responses = walk(app, "/v1/invoices", {"per_page": per_page})
     expected = sorted(live(practice), key=lambda i: (i["created_at"], int(i["id"])))
     assert ids(rows) == ids(expected)
@@ -142,9 +136,7 @@ def test_filter_updated_at_range(app: Any, practice: Practice) -> None:
         "per_page": 100,
     }
     rows, _ = walk(app, "/v1/invoices", params)
-    expected = [
-        i for i in live(practice) if "2026-10-13T00:00:00Z" <= i["updated_at"] < "2026-10-14T00:00:00Z"
-    ]
+    expected = [i for i in live(practice) if "2026-10-13T00:00:00Z" <= i["updated_at"] < "2026-10-14T00:00:00Z"]
     assert sorted(ids(rows)) == sorted(ids(expected)) and expected
 
 

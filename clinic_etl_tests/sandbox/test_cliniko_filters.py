@@ -71,12 +71,8 @@ def test_string_filters_match(text: str, value: str | None, expected: bool) -> N
 
 def test_boolean_and_array_filters() -> None:
     businesses = FILTERABLE["/businesses"]
-    assert parse_filter("show_in_online_bookings:=true", businesses).matches(
-        {"show_in_online_bookings": True}
-    )
-    assert not parse_filter("show_in_online_bookings:!=true", businesses).matches(
-        {"show_in_online_bookings": True}
-    )
+    assert parse_filter("show_in_online_bookings:=true", businesses).matches({"show_in_online_bookings": True})
+    assert not parse_filter("show_in_online_bookings:!=true", businesses).matches({"show_in_online_bookings": True})
     assert parse_filter("appointment_type_ids:~7", businesses).matches({"appointment_type_ids": ["3", "7"]})
     with pytest.raises(FilterError):
         parse_filter("show_in_online_bookings:=yes", businesses)
@@ -113,19 +109,13 @@ def test_money_is_rails_bigdecimal_style() -> None:
 def test_item_arithmetic_reproduces_the_documented_example() -> None:
     line = item_amounts(Decimal("100.0"), 1, Decimal("10.0"), discount_money=Decimal("20.0")).wire()
     assert line["discount_percentage"] == "18.1818" and line["total_including_tax"] == "90.0"
-    assert (
-        line["net_price"] == "81.818"
-        and line["tax_amount"] == "10.0"
-        and line["is_monetary_discount"] is True
-    )
+    assert line["net_price"] == "81.818" and line["tax_amount"] == "10.0" and line["is_monetary_discount"] is True
     pct = item_amounts(Decimal("36.364"), 5, Decimal("10.0"), discount_percent=Decimal("12.5"))
     assert (pct.discounted_amount, pct.total_including_tax, pct.net_price) == (
         Decimal("25.00"), Decimal("175.00"), Decimal("159.091"),
     )  # fmt: skip
     free = item_amounts(Decimal("95.0"), 1, None)
-    totals = invoice_amounts(
-        [item_amounts(Decimal("100.0"), 1, Decimal("10.0"), discount_money=Decimal("20")), free]
-    )
+    totals = invoice_amounts([item_amounts(Decimal("100.0"), 1, Decimal("10.0"), discount_money=Decimal("20")), free])
     assert totals == {
         "total_amount": "185.0",
         "net_amount": "176.82",

@@ -64,9 +64,7 @@ def test_custom_api_key(practice: Practice) -> None:
     assert ok.status_code == 200 and default.status_code == 401
 
 
-@pytest.mark.parametrize(
-    "agent", ["python-httpx/0.28.1", "clinic_etl", "clinic_etl ops@example.com", "(a@b.co)"]
-)
+@pytest.mark.parametrize("agent", ["python-httpx/0.28.1", "clinic_etl", "clinic_etl ops@example.com", "(a@b.co)"])
 def test_user_agent_without_name_and_email_is_403(practice: Practice, agent: str) -> None:
     (response,) = send(create_app(practice), [{"headers": {"User-Agent": agent}}])
     assert response.status_code == 403 and "User-Agent" in response.json()["message"]
@@ -118,9 +116,7 @@ def _free_port() -> int:
 
 def test_served_by_uvicorn_with_links_on_the_served_host(practice: Practice) -> None:
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(practice), host="127.0.0.1", port=port, log_level="error")
-    )
+    server = uvicorn.Server(uvicorn.Config(create_app(practice), host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -128,9 +124,7 @@ def test_served_by_uvicorn_with_links_on_the_served_host(practice: Practice) -> 
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         base = f"http://127.0.0.1:{port}/v1"
-        with httpx.Client(
-            base_url=base, auth=(SANDBOX_CLINIKO_API_KEY, ""), headers={"User-Agent": UA}
-        ) as client:
+        with httpx.Client(base_url=base, auth=(SANDBOX_CLINIKO_API_KEY, ""), headers={"User-Agent": UA}) as client:
             body = client.get("/invoices", params={"per_page": 2}).json()
             assert body["links"]["next"] == f"{base}/invoices?page=2&per_page=2"
             assert body["invoices"][0]["links"]["self"].startswith(f"{base}/invoices/")

@@ -71,10 +71,7 @@ def test_ids_numbers_and_relations(practice: Practice) -> None:
     assert [i["number"] for i in by_created] == list(
         range(by_created[0]["number"], by_created[0]["number"] + len(invoices))
     )
-    ids = {
-        name: {row["id"] for row in getattr(practice, name)}
-        for name in ("patients", "businesses", "practitioners")
-    }
+    ids = {name: {row["id"] for row in getattr(practice, name)} for name in ("patients", "businesses", "practitioners")}
     for invoice in invoices:
         assert isinstance(invoice["id"], str) and isinstance(invoice["number"], int)
         assert invoice["patient_id"] in ids["patients"] and invoice["business_id"] in ids["businesses"]
@@ -126,9 +123,7 @@ def test_invoice_totals_are_the_sum_of_their_items(practice: Practice) -> None:
 def test_the_documented_example_line_and_the_mix_of_cases(practice: Practice) -> None:
     items = practice.invoice_items
     example = [
-        i
-        for i in items
-        if (i["unit_price"], i["discounted_amount"], i["tax_rate"]) == ("100.0", "20.0", "10.0")
+        i for i in items if (i["unit_price"], i["discounted_amount"], i["tax_rate"]) == ("100.0", "20.0", "10.0")
     ]
     assert example and example[0]["total_including_tax"] == "90.0" and example[0]["net_price"] == "81.818"
     assert example[0]["discount_percentage"] == "18.1818" and example[0]["tax_amount"] == "10.0"
@@ -150,14 +145,10 @@ def test_statuses_and_lifecycle(practice: Practice) -> None:
     paid = [i for i in invoices if i["status"] == 20]
     assert 0.45 <= len(paid) / len(invoices) <= 0.65
     assert all(i["closed_at"] and i["status_description"] == "Paid" for i in paid)
-    assert all(
-        i["closed_at"] is None and i["status_description"] == "Open" for i in invoices if i["status"] == 10
-    )
+    assert all(i["closed_at"] is None and i["status_description"] == "Open" for i in invoices if i["status"] == 10)
     later = [i for i in paid if _local_date(i["closed_at"]) > date.fromisoformat(i["issue_date"])]
     assert 0.05 <= len(later) / len(paid) <= 0.3
-    assert all(
-        _local_date(i["closed_at"]) - date.fromisoformat(i["issue_date"]) <= timedelta(days=10) for i in later
-    )
+    assert all(_local_date(i["closed_at"]) - date.fromisoformat(i["issue_date"]) <= timedelta(days=10) for i in later)
     deleted = [i for i in invoices if i["deleted_at"]]
     assert 3 <= len(deleted) <= len(invoices) // 20
     assert any(_local_date(i["deleted_at"]) > date.fromisoformat(i["issue_date"]) for i in deleted)

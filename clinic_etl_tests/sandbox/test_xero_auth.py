@@ -141,9 +141,7 @@ def test_accounting_needs_connected_tenant(client):
     for resp in (missing, wrong):
         assert resp.status_code == 403
         assert resp.json()["Title"] == "Forbidden" and resp.json()["Detail"] == "AuthenticationUnsuccessful"
-    ok = client.request(
-        "GET", "/api.xro/2.0/Organisation", headers={**auth, "xero-tenant-id": SANDBOX_TENANT_ID}
-    )
+    ok = client.request("GET", "/api.xro/2.0/Organisation", headers={**auth, "xero-tenant-id": SANDBOX_TENANT_ID})
     org = ok.json()["Organisations"][0]
     assert org["BaseCurrency"] == "AUD" and org["Timezone"] == "AUSEASTERNSTANDARDTIME"
     assert org["Name"] == "Sandbox Allied Health Pty Ltd" and org["OrganisationType"] == "COMPANY"

@@ -57,16 +57,10 @@ def test_schema_violation_is_refused_naming_the_field(client, contact_id):
 
 def test_summarize_errors_false_gives_partial_success(client, contact_id):
     assert create(client, accrec(contact_id, InvoiceNumber="INV-100")).status_code == 200
-    resp = create(
-        client, accrec(contact_id, InvoiceNumber="INV-101"), accrec(contact_id, InvoiceNumber="inv-100")
-    )
+    resp = create(client, accrec(contact_id, InvoiceNumber="INV-101"), accrec(contact_id, InvoiceNumber="inv-100"))
     assert resp.status_code == 200
     good, bad = resp.json()["Invoices"]
-    assert (
-        good["StatusAttributeString"] == "OK"
-        and good["HasErrors"] is False
-        and good["InvoiceNumber"] == "INV-101"
-    )
+    assert good["StatusAttributeString"] == "OK" and good["HasErrors"] is False and good["InvoiceNumber"] == "INV-101"
     assert bad["StatusAttributeString"] == "ERROR" and bad["HasErrors"] is True
     assert messages(bad) == ["Invoice # must be unique."]
     assert bad["InvoiceID"] == "00000000-0000-0000-0000-000000000000"
@@ -90,9 +84,7 @@ def test_duplicate_contact_name(client, contact_id):
     resp = client.put("Contacts", json={"Contacts": [{"Name": "  jane CITIZEN "}]})
     assert resp.status_code == 400
     [msg] = messages(resp.json()["Elements"][0])
-    assert (
-        "is already assigned to another contact" in msg and "must be unique across all active contacts" in msg
-    )
+    assert "is already assigned to another contact" in msg and "must be unique across all active contacts" in msg
     # an archived contact does not block the name
     client.post(f"Contacts/{contact_id}", json={"Contacts": [{"ContactStatus": "ARCHIVED"}]})
     assert client.put("Contacts", json={"Contacts": [{"Name": "Jane Citizen"}]}).status_code == 200
@@ -174,9 +166,7 @@ def test_unitdp_and_line_amount_checks(client, contact_id):
     assert near.json()["Invoices"][0]["LineItems"][0]["LineAmount"] == 20.01
     far = create(client, accrec(contact_id, line(qty=2, unit=10, LineAmount=25))).json()["Invoices"][0]
     assert messages(far) == ["The line total 25.00 does not match the expected line total 20.00"]
-    only_amount = create(
-        client, accrec(contact_id, {"Description": "x", "LineAmount": 45, "AccountCode": "200"})
-    )
+    only_amount = create(client, accrec(contact_id, {"Description": "x", "LineAmount": 45, "AccountCode": "200"}))
     li = only_amount.json()["Invoices"][0]["LineItems"][0]
     assert (li["Quantity"], li["UnitAmount"], li["LineAmount"], li["TaxAmount"]) == (1.0, 45.0, 45.0, 4.5)
 
@@ -228,17 +218,11 @@ def test_status_transitions(client, contact_id):
     assert deleted.status_code == 200 and deleted.json()["Invoices"][0]["Status"] == "DELETED"
     # a deleted draft's number can be reused, a voided invoice keeps its number
     assert (
-        create(client, accrec(contact_id, InvoiceNumber=other["InvoiceNumber"])).json()["Invoices"][0][
-            "HasErrors"
-        ]
+        create(client, accrec(contact_id, InvoiceNumber=other["InvoiceNumber"])).json()["Invoices"][0]["HasErrors"]
         is False
     )
-    assert create(client, accrec(contact_id, InvoiceNumber=inv["InvoiceNumber"])).json()["Invoices"][0][
-        "HasErrors"
-    ]
-    unknown = client.post(
-        "Invoices", json={"Invoices": [{"InvoiceID": "6d0bc1b8-3a63-4b9e-9c55-1b2c3d4e5f60"}]}
-    )
+    assert create(client, accrec(contact_id, InvoiceNumber=inv["InvoiceNumber"])).json()["Invoices"][0]["HasErrors"]
+    unknown = client.post("Invoices", json={"Invoices": [{"InvoiceID": "6d0bc1b8-3a63-4b9e-9c55-1b2c3d4e5f60"}]})
     assert unknown.status_code == 400 and "could not be found" in messages(unknown.json()["Elements"][0])[0]
 
 
@@ -251,9 +235,7 @@ def test_update_replaces_lines_and_keeps_omitted_fields(client, contact_id):
     updated = client.post("Invoices", json={"Invoices": [body]})
     assert updated.status_code == 200
     got = client.get(f"Invoices/{inv['InvoiceID']}").json()["Invoices"][0]
-    assert [(li["Description"], li["Quantity"], li["LineAmount"]) for li in got["LineItems"]] == [
-        ("A", 3.0, 300.0)
-    ]
+    assert [(li["Description"], li["Quantity"], li["LineAmount"]) for li in got["LineItems"]] == [("A", 3.0, 300.0)]
     assert (
         got["Reference"] == "ref-1"
         and got["Total"] == 330.0
@@ -270,10 +252,7 @@ def test_tracking_categories(client, contact_id, tmp_path):
     bad = create(client, accrec(contact_id, line(Tracking=[{"Name": "Location", "Option": "Nowhere"}])))
     assert "Nowhere" in messages(bad.json()["Invoices"][0])[0]
     many = [{"Name": "Location", "Option": "Carlton"}] * 3
-    assert (
-        "maximum of 2"
-        in messages(create(client, accrec(contact_id, line(Tracking=many))).json()["Invoices"][0])[0]
-    )
+    assert "maximum of 2" in messages(create(client, accrec(contact_id, line(Tracking=many))).json()["Invoices"][0])[0]
 
 
 def test_reference_data(client):

@@ -15,9 +15,7 @@ def client(tmp_path) -> SandboxClient:
 
 @pytest.fixture
 def contact_id(client) -> str:
-    return client.put("Contacts", json={"Contacts": [{"Name": "Jane Citizen"}]}).json()["Contacts"][0][
-        "ContactID"
-    ]
+    return client.put("Contacts", json={"Contacts": [{"Name": "Jane Citizen"}]}).json()["Contacts"][0]["ContactID"]
 
 
 def invoice(client: SandboxClient, contact_id: str, **fields: object) -> dict:
@@ -76,13 +74,9 @@ def test_payment_flow_paid_overpayment_and_delete(client, contact_id):
 def test_payment_refusals(client, contact_id):
     draft = invoice(client, contact_id, Status="DRAFT")
     resp = pay(client, {"InvoiceID": draft["InvoiceID"]}, 10)
-    assert resp.status_code == 400 and messages(resp) == [
-        "Payments can only be made against Authorised documents"
-    ]
+    assert resp.status_code == 400 and messages(resp) == ["Payments can only be made against Authorised documents"]
     inv = invoice(client, contact_id)
-    assert (
-        "cannot receive payments" in messages(pay(client, {"InvoiceID": inv["InvoiceID"]}, 10, code="200"))[0]
-    )
+    assert "cannot receive payments" in messages(pay(client, {"InvoiceID": inv["InvoiceID"]}, 10, code="200"))[0]
     assert pay(client, {"InvoiceID": inv["InvoiceID"]}, 10, code="881").status_code == 200  # EnablePayments
     zero = pay(client, {"InvoiceID": inv["InvoiceID"]}, 0, summarizeErrors="false").json()["Payments"][0]
     assert zero["HasValidationErrors"] is True and zero["StatusAttributeString"] == "ERROR"
@@ -106,16 +100,12 @@ def test_void_rules_and_edits_after_payment(client, contact_id):
     refused = post(Status="VOIDED")
     assert refused.status_code == 400 and "VOIDED cannot be applied" in messages(refused)[0]
     edit = post(LineItems=[{"Description": "Changed", "Quantity": 1, "UnitAmount": 90, "AccountCode": "200"}])
-    assert messages(edit) == [
-        "This document cannot be edited as it has a payment or credit note allocated to it."
-    ]
+    assert messages(edit) == ["This document cannot be edited as it has a payment or credit note allocated to it."]
     assert post(Reference="still editable").status_code == 200
     client.post(f"Payments/{payment['PaymentID']}", json={"Status": "DELETED"})
     voided = post(Status="VOIDED")
     assert voided.status_code == 200
-    assert (
-        voided.json()["Invoices"][0]["Status"] == "VOIDED" and voided.json()["Invoices"][0]["AmountDue"] == 0
-    )
+    assert voided.json()["Invoices"][0]["Status"] == "VOIDED" and voided.json()["Invoices"][0]["AmountDue"] == 0
     assert "not of valid status" in messages(post(Reference="after void"))[0]
     assert "Authorised documents" in messages(pay(client, {"InvoiceID": inv["InvoiceID"]}, 1))[0]
 
@@ -142,9 +132,7 @@ def test_credit_note_allocation(client, contact_id):
     alloc = {"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Amount": 22, "Date": "2026-10-03"}
     early = client.put(f"CreditNotes/{note['CreditNoteID']}/Allocations", json={"Allocations": [alloc]})
     assert early.status_code == 400 and "AUTHORISED" in messages(early)[0]
-    client.post(
-        "CreditNotes", json={"CreditNotes": [{"CreditNoteID": note["CreditNoteID"], "Status": "AUTHORISED"}]}
-    )
+    client.post("CreditNotes", json={"CreditNotes": [{"CreditNoteID": note["CreditNoteID"], "Status": "AUTHORISED"}]})
     too_much = client.put(
         f"CreditNotes/{note['CreditNoteID']}/Allocations", json={"Allocations": [{**alloc, "Amount": 30}]}
     )
@@ -152,11 +140,7 @@ def test_credit_note_allocation(client, contact_id):
     done = client.put(f"CreditNotes/{note['CreditNoteID']}/Allocations", json={"Allocations": [alloc]})
     assert done.status_code == 200 and done.json()["Allocations"][0]["Amount"] == 22.0
     got = fetch(client, inv["InvoiceID"])
-    assert (
-        got["AmountCredited"] == 22.0
-        and got["AmountDue"] == 88.0
-        and got["CreditNotes"][0]["AppliedAmount"] == 22
-    )
+    assert got["AmountCredited"] == 22.0 and got["AmountDue"] == 88.0 and got["CreditNotes"][0]["AppliedAmount"] == 22
     credit = client.get(f"CreditNotes/{note['CreditNoteID']}").json()["CreditNotes"][0]
     assert credit["Status"] == "PAID" and credit["RemainingCredit"] == 0
     discount = {**note_body, "LineItems": [{**note_body["LineItems"][0], "DiscountRate": 10}]}

@@ -33,9 +33,7 @@ def test_idempotency_key_replays_and_refuses_a_different_request(client, clock):
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
     assert len(contacts_named(client, "Keyed Patient")) == 1
-    other = client.put(
-        "Contacts", json={"Contacts": [{"Name": "Someone Else"}]}, headers={"Idempotency-Key": "k-1"}
-    )
+    other = client.put("Contacts", json={"Contacts": [{"Name": "Someone Else"}]}, headers={"Idempotency-Key": "k-1"})
     assert other.status_code == 400
     assert other.json()["Message"] == "Idempotency Key: k-1 is used with a different request."
     assert contacts_named(client, "Someone Else") == []
@@ -89,9 +87,7 @@ def test_day_limit(tmp_path, clock):
 
 
 def test_faults_after_write_and_before_write(client):
-    contact = client.put("Contacts", json={"Contacts": [{"Name": "Faulty"}]}).json()["Contacts"][0][
-        "ContactID"
-    ]
+    contact = client.put("Contacts", json={"Contacts": [{"Name": "Faulty"}]}).json()["Contacts"][0]["ContactID"]
     fault = {
         "path_prefix": "/api.xro/2.0/Invoices",
         "method": "PUT",
@@ -108,9 +104,7 @@ def test_faults_after_write_and_before_write(client):
     retry = client.put("Invoices", json=body, headers={"Idempotency-Key": "inv-777"})
     assert retry.status_code == 200 and retry.json()["Invoices"][0]["InvoiceID"] == found[0]["InvoiceID"]
 
-    client.request(
-        "POST", "/__sandbox__/faults", json={"path_prefix": "/api.xro/2.0/Invoices", "status": 503}
-    )
+    client.request("POST", "/__sandbox__/faults", json={"path_prefix": "/api.xro/2.0/Invoices", "status": 503})
     body = {"Invoices": [accrec(contact, InvoiceNumber="INV-778")]}
     assert client.put("Invoices", json=body).status_code == 503
     assert client.get("Invoices", params={"InvoiceNumbers": "INV-778"}).json()["Invoices"] == []
@@ -130,9 +124,7 @@ def test_faults_after_write_and_before_write(client):
 def test_stats_count_calls_by_method_and_path(client):
     client.headers()  # fetch the access token first
     client.request("DELETE", "/__sandbox__/stats")
-    contact = client.put("Contacts", json={"Contacts": [{"Name": "Counted"}]}).json()["Contacts"][0][
-        "ContactID"
-    ]
+    contact = client.put("Contacts", json={"Contacts": [{"Name": "Counted"}]}).json()["Contacts"][0]["ContactID"]
     client.get(f"Contacts/{contact}")
     client.get("Contacts/PT-404")
     stats = client.request("GET", "/__sandbox__/stats").json()
@@ -153,9 +145,7 @@ def test_paging_and_filters(client, clock):
     ]
     for i, (who, status, day) in enumerate(specs):
         clock.advance(10)
-        resp = client.put(
-            "Invoices", json={"Invoices": [accrec(who, Status=status, Date=day, Reference=f"R{i}")]}
-        )
+        resp = client.put("Invoices", json={"Invoices": [accrec(who, Status=status, Date=day, Reference=f"R{i}")]})
         assert resp.status_code == 200
     page1 = client.get("Invoices", params={"page": 1, "pageSize": 2}).json()
     assert page1["pagination"] == {"page": 1, "pageSize": 2, "pageCount": 3, "itemCount": 5}
@@ -186,9 +176,7 @@ def test_paging_and_filters(client, clock):
     archived = client.post(f"Contacts/{bob}", json={"ContactStatus": "ARCHIVED"})
     assert archived.status_code == 200
     names = [c["Name"] for c in client.get("Contacts").json()["Contacts"]]
-    all_names = [
-        c["Name"] for c in client.get("Contacts", params={"includeArchived": "true"}).json()["Contacts"]
-    ]
+    all_names = [c["Name"] for c in client.get("Contacts", params={"includeArchived": "true"}).json()["Contacts"]]
     assert names == ["Jane"] and all_names == ["Jane", "Bob"]
 
 
@@ -205,9 +193,7 @@ def test_schema_extract_is_shipped_with_its_licence():
         if isinstance(node, dict):
             found = set(node)
             for key, value in node.items():
-                found |= (
-                    keys(value) if key != "properties" else set().union(*(keys(v) for v in value.values()))
-                )
+                found |= keys(value) if key != "properties" else set().union(*(keys(v) for v in value.values()))
             return found
         return set().union(*(keys(v) for v in node)) if isinstance(node, list) else set()
 

@@ -127,3 +127,30 @@ def test_two_patients_with_one_name_stay_two_contacts():
     names = list(docs["contacts"]["Name"])
     assert len(names) == 2 and len({n.casefold() for n in names}) == 2
     assert names == ["Zoë Ångström", "Zoë Ångström (12)"]
+
+
+def test_accounts_and_tracking_follow_the_mapping_by_item_practitioner_and_business():
+    org = XeroOrg(
+        accounts={**ORG.accounts, "260": {"Type": "REVENUE"}, "270": {"Type": "REVENUE"}},
+        tax_rates=ORG.tax_rates,
+        tracking={"Location": {"Sydney CBD"}},
+    )
+    mapping = Mapping.model_validate(
+        {
+            "accounts": {"by_practitioner": {"7": "260"}, "by_item_code": {"RETAIL": "270"}},
+            "tracking": [{"name": "Location", "by": "business", "options": {"1": "Sydney CBD"}}],
+        }
+    )
+    base = ledger(
+        [("1", "50.0", "0", "0", "50.00", "50.000"), ("1", "20.0", "0", "0", "20.00", "20.000")], "70.00", "0"
+    )
+    base["invoices"].loc[0, "practitioner_id"] = "7"
+    base["lines"].loc[1, "item_code"] = "RETAIL"
+    docs, rejected = to_xero(base, mapping, org)
+    assert rejected.empty
+    items = docs["invoices"].iloc[0]["LineItems"]
+    assert [i["AccountCode"] for i in items] == ["260", "270"]
+    assert all(i["Tracking"] == [{"Name": "Location", "Option": "Sydney CBD"}] for i in items)
+    base["invoices"].loc[0, "business_id"] = "2"  # no option mapped for business 2
+    _, rejected = to_xero(base, mapping, org)
+    assert "no option for business 2 under tracking 'Location'" in rejected.iloc[0]["reason"]
