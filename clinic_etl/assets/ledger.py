@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import day_of, money, quarantine, reject_table
+from clinic_etl.assets.common import money, quarantine, reject_table
 from clinic_etl.partitions import daily_partitions
 from clinic_etl.resources import StateStoreResource
 from clinic_etl.settings import Settings
@@ -15,7 +15,6 @@ def practice_ledger(
     context: dg.AssetExecutionContext, state_store: StateStoreResource, source_records: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Contacts, invoices, lines and payments in the canonical ledger (Decimal money, local dates)."""
-    _ = day_of(context)
     ledger, rejected = to_ledger(source_records, Settings.from_env().zone)
     store = state_store.store()
     quarantined = quarantine(store, SOURCE, context.partition_key, rejected)

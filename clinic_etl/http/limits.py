@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pyrate_limiter import Duration, Limiter, Rate
+from pyrate_limiter import Duration, Limiter
 from pyrate_limiter.limiter_factory import create_inmemory_limiter, create_sqlite_limiter
 
 
@@ -37,6 +37,3 @@ class CallBudget:
         """Block until one more call fits in the last minute's budget for `key`."""
         if self.per_minute > 0:
             self._limiter(key).try_acquire(key, blocking=True)
-
-
-__all__ = ["CallBudget", "Rate"]

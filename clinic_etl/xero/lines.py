@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from clinic_etl.ledger.money import CENT, cents, places
+from clinic_etl.ledger.money import cents, places
 
 HUNDRED = Decimal(100)
 
@@ -31,7 +31,3 @@ def quantity_price(quantity: Decimal, unit_ex_tax: Decimal, rate: Decimal, amoun
         if places(gross) <= 2 and gross > amount >= 0:
             return {"Quantity": quantity, "UnitAmount": unit.normalize(), "DiscountAmount": (gross - amount)}
     return {"Quantity": Decimal(1), "UnitAmount": amount}
-
-
-def as_cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT)
