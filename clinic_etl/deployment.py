@@ -1,51 +1,62 @@
-"""Which resources this deployment uses, chosen from the environment (secrets through Dagster EnvVar)."""
+"""Which resources this deployment uses, chosen from the settings (secrets through Dagster EnvVar).
+
+The sandbox classes are imported only when the sandbox is chosen, so a deployment against real accounts
+never imports the simulators or their dependencies (the `[sandbox]` extra).
+"""
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from clinic_etl.resources import (
-    ClinikoResource,
-    MappingResource,
-    SandboxClinikoResource,
-    SandboxXeroResource,
-    StateStoreResource,
-    XeroResource,
-)
-from clinic_etl.settings import Settings
+from clinic_etl.resources import ClinikoResource, MappingResource, StateStoreResource, XeroResource
+from clinic_etl.resources.run_memory import RunMemoryIOManager
+from clinic_etl.settings import Settings, SettingsError
 
 
-def _optional(name: str) -> dg.EnvVar | None:
-    return dg.EnvVar(name) if os.environ.get(name) else None
+def _sandbox() -> object:
+    try:
+        from clinic_etl.sandbox import resources as sandbox
+    except ImportError as exc:
+        raise SettingsError(
+            f"the embedded sandbox needs the [sandbox] extra ({exc.name} is not installed): "
+            "pip install 'clinic-etl[sandbox]', or set CLINIC_ETL_SOURCE=cliniko with real credentials"
+        ) from None
+    return sandbox
 
 
 def xero_resource(settings: Settings) -> XeroResource:
-    real = any(os.environ.get(v) for v in ("XERO_CLIENT_ID", "XERO_API_URL", "XERO_REFRESH_TOKEN"))
-    if settings.source == "sandbox" and not real:
-        return SandboxXeroResource()
+    budget = str(settings.state_dir / "budgets.sqlite")
+    if not settings.real_xero:
+        state = str(settings.state_dir / "sandbox" / "xero.sqlite")
+        return _sandbox().SandboxXeroResource(state_path=state, budget_path=budget)  # type: ignore[attr-defined]
     return XeroResource(
         client_id=dg.EnvVar("XERO_CLIENT_ID"),
         client_secret=dg.EnvVar("XERO_CLIENT_SECRET"),
-        refresh_token=_optional("XERO_REFRESH_TOKEN"),
-        tenant_id=os.environ.get("XERO_TENANT_ID") or None,
-        api_url=os.environ.get("XERO_API_URL") or "https://api.xero.com",
-        identity_url=os.environ.get("XERO_IDENTITY_URL") or "https://identity.xero.com",
+        refresh_token=dg.EnvVar("XERO_REFRESH_TOKEN") if settings.xero_refresh_token else None,
+        tenant_id=settings.xero_tenant_id,
+        api_url=settings.xero_api_url or "https://api.xero.com",
+        identity_url=settings.xero_identity_url or "https://identity.xero.com",
+        calls_per_minute=settings.xero_calls_per_minute,
+        budget_path=budget,
     )
 
 
-def cliniko_resource(settings: Settings) -> ClinikoResource:
+def source_resource(settings: Settings) -> ClinikoResource:
     if settings.source == "sandbox":
-        return SandboxClinikoResource()
-    return ClinikoResource(api_key=dg.EnvVar("CLINIKO_API_KEY"), base_url=os.environ.get("CLINIKO_BASE_URL") or None)
+        return _sandbox().SandboxClinikoResource()  # type: ignore[attr-defined]
+    return ClinikoResource(
+        api_key=dg.EnvVar("CLINIKO_API_KEY"),
+        base_url=settings.cliniko_base_url,
+        calls_per_minute=settings.cliniko_calls_per_minute,
+        budget_path=str(settings.state_dir / "budgets.sqlite"),
+    )
 
 
-def resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
-    settings = settings or Settings.from_env()
+def resources(settings: Settings) -> dict[str, object]:
     return {
-        "cliniko": cliniko_resource(settings),
+        "source": source_resource(settings),
         "xero": xero_resource(settings),
-        "state_store": StateStoreResource(url=settings.database_url),
+        "state_store": StateStoreResource(url=settings.store_url),
         "mapping": MappingResource(path=settings.config_path),
+        "io_manager": RunMemoryIOManager(),
     }

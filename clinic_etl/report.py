@@ -6,8 +6,8 @@ from clinic_etl.settings import Settings
 from clinic_etl.store import StateStore
 
 
-def print_quarantine() -> int:
-    store = StateStore.open(Settings.from_env().database_url)
+def print_quarantine(settings: Settings) -> int:
+    store = StateStore.open(settings.store_url)
     rows = store.open_quarantine()
     for row in rows:
         print(f"{row.partition_key}  {row.source}:{row.entity}:{row.source_id}  {row.reason}")

@@ -1,58 +1,176 @@
-"""Environment configuration: the variables a deployment sets, read in one place.
+"""The one settings object: every environment variable clinic_etl reads, validated once when Definitions load.
 
-Secrets (API keys, client secrets, refresh tokens) are not read here: resources take them through
-Dagster's ``EnvVar`` so they never appear in the UI, logs or run config.
+Nothing else in clinic_etl reads the environment. A bad value stops the load with one line that names the
+variable and the fix (`SettingsError`). Secrets are checked for presence here, but resources take them through
+Dagster's ``EnvVar`` so their values never appear in the UI, logs or run config.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 SOURCES = ("sandbox", "cliniko")
-DEFAULT_START_DATE = "2025-01-01"
 
 
 class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and the fix."""
 
 
-def state_dir() -> Path:
-    """Where clinic_etl keeps local files: under DAGSTER_HOME, else ./.clinic_etl."""
-    home = os.environ.get("DAGSTER_HOME")
-    return Path(home) / "clinic_etl" if home else Path.cwd() / ".clinic_etl"
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
 
 
-@dataclass(frozen=True)
-class Settings:
-    source: str
-    timezone: str
-    database_url: str
-    config_path: str | None
-    start_date: str
+class Settings(BaseSettings):
+    """The deployment's configuration, read from the environment (names in the README's table)."""
 
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=False, env_ignore_empty=True)
+
+    source: Literal["sandbox", "cliniko"] = Field("sandbox", validation_alias=_env("CLINIC_ETL_SOURCE"))
+    timezone: str = Field("Australia/Sydney", validation_alias=_env("CLINIC_ETL_TIMEZONE"))
+    start_date: date = Field(date(2025, 1, 1), validation_alias=_env("CLINIC_ETL_START_DATE"))
+    database_url: str | None = Field(None, validation_alias=_env("CLINIC_ETL_DATABASE_URL"))
+    config_path: str | None = Field(None, validation_alias=_env("CLINIC_ETL_CONFIG"))
+    dagster_home: str | None = Field(None, validation_alias=_env("DAGSTER_HOME"))
+    xero_calls_per_minute: int = Field(60, ge=0, le=60, validation_alias=_env("CLINIC_ETL_XERO_CALLS_PER_MINUTE"))
+    cliniko_calls_per_minute: int = Field(
+        200, ge=0, le=200, validation_alias=_env("CLINIC_ETL_CLINIKO_CALLS_PER_MINUTE")
+    )
+    # the source's and Xero's connection (secrets: presence only; resources read them through EnvVar)
+    cliniko_api_key: SecretStr | None = Field(None, validation_alias=_env("CLINIKO_API_KEY"))
+    cliniko_base_url: str | None = Field(None, validation_alias=_env("CLINIKO_BASE_URL"))
+    xero_client_id: str | None = Field(None, validation_alias=_env("XERO_CLIENT_ID"))
+    xero_client_secret: SecretStr | None = Field(None, validation_alias=_env("XERO_CLIENT_SECRET"))
+    xero_refresh_token: SecretStr | None = Field(None, validation_alias=_env("XERO_REFRESH_TOKEN"))
+    xero_tenant_id: str | None = Field(None, validation_alias=_env("XERO_TENANT_ID"))
+    xero_api_url: str | None = Field(None, validation_alias=_env("XERO_API_URL"))
+    xero_identity_url: str | None = Field(None, validation_alias=_env("XERO_IDENTITY_URL"))
+
+    @field_validator("source", mode="before")
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        source = env.get("CLINIC_ETL_SOURCE", "sandbox").strip().lower() or "sandbox"
-        if source not in SOURCES:
-            raise SettingsError(f"CLINIC_ETL_SOURCE={source!r} is not supported; use one of {', '.join(SOURCES)}")
-        timezone = env.get("CLINIC_ETL_TIMEZONE", "Australia/Sydney").strip() or "Australia/Sydney"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(
-                f"CLINIC_ETL_TIMEZONE={timezone!r} is not an IANA time zone (e.g. Australia/Sydney)"
-            ) from exc
-        database_url = env.get("CLINIC_ETL_DATABASE_URL") or f"sqlite:///{state_dir() / 'state.db'}"
-        config_path = env.get("CLINIC_ETL_CONFIG") or None
-        if config_path and not Path(config_path).is_file():
-            raise SettingsError(f"CLINIC_ETL_CONFIG={config_path!r}: no such file")
-        start_date = env.get("CLINIC_ETL_START_DATE", DEFAULT_START_DATE)
-        return cls(source, timezone, database_url, config_path, start_date)
+    def _source(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone: use a name such as Australia/Sydney") from exc
+        return value.strip()
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError("is not a date: use YYYY-MM-DD, e.g. 2025-01-01") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a SQLAlchemy URL: use sqlite:///path/state.db or postgresql+psycopg://user@host/db"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("names an unsupported database: use sqlite:///... or postgresql+psycopg://...")
+        return value
+
+    @field_validator("config_path")
+    @classmethod
+    def _config(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError("is not a file: give the path of the mapping YAML, or unset it for the defaults")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Settings:
+        missing = []
+        if self.source == "cliniko" and self.cliniko_api_key is None:
+            missing.append(("CLINIKO_API_KEY", "create a key in Cliniko (My Info > Manage API keys)"))
+        if self.real_xero:
+            for name, value in (
+                ("XERO_CLIENT_ID", self.xero_client_id),
+                ("XERO_CLIENT_SECRET", self.xero_client_secret),
+            ):
+                if value is None:
+                    missing.append((name, "the client id and secret of your Xero app (developer.xero.com)"))
+        if missing:
+            name, fix = missing[0]
+            others = f" (also missing: {', '.join(n for n, _ in missing[1:])})" if len(missing) > 1 else ""
+            raise ValueError(f"{name} is not set, and CLINIC_ETL_SOURCE={self.source} needs it: {fix}{others}")
+        return self
+
+    # ---- derived values
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def real_xero(self) -> bool:
+        """The real Xero API (or a server standing in for it) rather than the embedded simulator."""
+        return self.source != "sandbox" or any(
+            v is not None for v in (self.xero_client_id, self.xero_refresh_token, self.xero_api_url)
+        )
+
+    @property
+    def state_dir(self) -> Path:
+        """Where clinic_etl keeps local files: under DAGSTER_HOME, else ./.clinic_etl."""
+        return Path(self.dagster_home) / "clinic_etl" if self.dagster_home else Path.cwd() / ".clinic_etl"
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'state.db'}"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read and validate; raises SettingsError with one line per problem, naming the variable."""
+        try:
+            if env is None:
+                return cls()
+            return cls.model_validate({k: v for k, v in env.items() if v != ""})
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc, env)) from None
+
+
+def _variable(field: str) -> str:
+    if field not in Settings.model_fields:
+        return field  # already the variable's name (the alias)
+    alias = Settings.model_fields[field].validation_alias
+    return alias.choices[0] if isinstance(alias, AliasChoices) else field.upper()  # type: ignore[return-value]
+
+
+def _explain(exc: ValidationError, env: dict[str, str] | None) -> str:
+    source = os.environ if env is None else env
+    lines = []
+    for error in exc.errors(include_url=False):
+        if not error["loc"]:
+            lines.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
+        name = _variable(str(error["loc"][0]))
+        if name.startswith(("CLINIKO_API_KEY", "XERO_CLIENT_SECRET", "XERO_REFRESH_TOKEN")):
+            shown = "<secret>"
+        else:
+            shown = repr(source.get(name, error.get("input")))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "literal_error":
+            message = f"is not supported: use one of {', '.join(SOURCES)}"
+        lines.append(f"{name}={shown} {message}")
+    return "; ".join(lines)

@@ -1,37 +1,51 @@
-"""Shared bits of the asset layer: the day of a partition, quarantine bookkeeping, safe metadata."""
+"""Shared bits of the asset layer: one policy for every sync asset, quarantine bookkeeping, per-day metadata."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import dagster as dg
 import pandas as pd
 
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.store import QuarantineRecord, StateStore
 
 RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# A month backfill is one run: one extract of the window, one set of Xero batches across its days.
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
-def day_of(context: dg.AssetExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
+def money(values: Iterable[object]) -> str:
+    return str(sum((v for v in values if isinstance(v, Decimal)), Decimal("0.00")))
 
 
-def money(values: object) -> str:
-    return str(sum((v for v in values if isinstance(v, Decimal)), Decimal("0.00")))  # type: ignore[union-attr]
-
-
-def quarantine(store: StateStore, source: str, partition_key: str, rejected: pd.DataFrame) -> int:
-    """Record rejects with their reasons (ids only, no personal data); the rest of the day goes on."""
-    rows = [QuarantineRecord(source, r.entity, r.source_id, partition_key, r.reason) for r in rejected.itertuples()]
+def quarantine(store: StateStore, rejected: pd.DataFrame) -> int:
+    """Record rejects with their reasons (ids only, no personal data); the rest of the window goes on."""
+    rows = [QuarantineRecord(r.source, r.entity, r.source_id, r.day, r.reason) for r in rejected.itertuples()]
     store.quarantine(rows)
     return len(rows)
 
 
 def reject_table(rejected: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(
-        "| entity | id | reason |\n|---|---|---|\n"
+        "| day | entity | id | reason |\n|---|---|---|---|\n"
         + "\n".join(
-            f"| {r.entity} | {r.source_id} | {r.reason.replace('|', '/')} |" for r in rejected.head(50).itertuples()
+            f"| {r.day} | {r.entity} | {r.source_id} | {str(r.reason).replace('|', '/')} |"
+            for r in rejected.head(50).itertuples()
         )
     )
+
+
+def by_day(frame: pd.DataFrame, day: str) -> pd.DataFrame:
+    return frame[frame["day"] == day]
+
+
+def add_day_metadata(
+    context: dg.AssetExecutionContext, window: SyncWindow, figures: Mapping[str, Mapping[str, object]]
+) -> None:
+    """Per-partition results of a (possibly multi-day) run: each day's figures on that day's materialization,
+    plus the run's window on all of them."""
+    context.add_asset_metadata({"window": f"{window.first}..{window.last}", "days_in_run": len(window.days)})
+    for day in window.days:
+        context.add_asset_metadata(dict(figures.get(day, {})), partition_key=day)

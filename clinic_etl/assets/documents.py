@@ -5,12 +5,10 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import money, quarantine, reject_table
-from clinic_etl.partitions import daily_partitions
+from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
-from clinic_etl.sources.cliniko.to_ledger import SOURCE
 from clinic_etl.xero.frames import to_xero
-from clinic_etl.xero.org import XeroOrg
 
 BALANCED = "lines_add_up_to_source_totals"
 
@@ -23,47 +21,50 @@ def unbalanced(invoices: pd.DataFrame) -> list[str]:
     ]
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="transform",
-    kinds={"xero", "pandas"},
-    pool="xero_api",
-    check_specs=[
-        dg.AssetCheckSpec(
-            BALANCED,
-            asset="xero_documents",
-            blocking=True,
-            description="Every invoice's Xero lines add up to the source total.",
-        )
-    ],
-)
-def xero_documents(
-    context: dg.AssetExecutionContext,
-    practice_ledger: dict[str, pd.DataFrame],
-    mapping: MappingResource,
-    xero: XeroResource,
-    state_store: StateStoreResource,
-):
-    """Xero contacts, ACCREC invoices (tax-inclusive lines, account codes, tax types, tracking) and payments."""
-    store = state_store.store()
-    client = xero.client(store)
-    org = XeroOrg.from_api(
-        client.get("Accounts").get("Accounts", []),
-        client.get("TaxRates").get("TaxRates", []),
-        client.get("TrackingCategories").get("TrackingCategories", []),
+def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) -> dict[str, object]:
+    invoices = by_day(documents["invoices"], day)
+    held = by_day(rejected, day)
+    return {
+        "contacts": len(by_day(documents["contacts"], day)),
+        "invoices": len(invoices),
+        "payments": len(by_day(documents["payments"], day)),
+        "quarantined": len(held),
+        "invoice_total": money(invoices.loc[invoices["state"] != "deleted", "total"]),
+        **({"quarantine": reject_table(held)} if len(held) else {}),
+    }
+
+
+def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
+        group_name="transform",
+        kinds={"xero", "pandas"},
+        pool="xero_api",
+        check_specs=[
+            dg.AssetCheckSpec(
+                BALANCED,
+                asset="xero_documents",
+                blocking=True,
+                description="Every invoice's Xero lines add up to the source total.",
+            )
+        ],
     )
-    documents, rejected = to_xero(practice_ledger, mapping.load(), org)
-    quarantined = quarantine(store, SOURCE, context.partition_key, rejected)
-    bad = unbalanced(documents["invoices"])
-    yield dg.Output(
-        documents,
-        metadata={
-            "contacts": len(documents["contacts"]),
-            "invoices": len(documents["invoices"]),
-            "payments": len(documents["payments"]),
-            "quarantined": quarantined,
-            "invoice_total": money(documents["invoices"].loc[documents["invoices"]["state"] != "deleted", "total"]),
-            **({"quarantine": reject_table(rejected)} if quarantined else {}),
-        },
-    )
-    yield dg.AssetCheckResult(check_name=BALANCED, passed=not bad, metadata={"unbalanced": bad[:50]})
+    def xero_documents(
+        context: dg.AssetExecutionContext,
+        practice_ledger: dict[str, pd.DataFrame],
+        mapping: MappingResource,
+        xero: XeroResource,
+        state_store: StateStoreResource,
+    ):
+        """Xero contacts, ACCREC invoices (tax-inclusive lines, account codes, tax types, tracking) and payments."""
+        window = SyncWindow.of(context)
+        store = state_store.store()
+        documents, rejected = to_xero(practice_ledger, mapping.load(), xero.org(store))
+        quarantine(store, rejected)
+        add_day_metadata(context, window, {day: _figures(documents, rejected, day) for day in window.days})
+        bad = unbalanced(documents["invoices"])
+        yield dg.Output(documents)
+        yield dg.AssetCheckResult(check_name=BALANCED, passed=not bad, metadata={"unbalanced": bad[:50]})
+
+    return xero_documents

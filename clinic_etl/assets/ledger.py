@@ -3,33 +3,44 @@
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import money, quarantine, reject_table
-from clinic_etl.partitions import daily_partitions
+from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
+from clinic_etl.ledger.keys import ids_by_source
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource
-from clinic_etl.settings import Settings
-from clinic_etl.sources.cliniko.to_ledger import SOURCE, to_ledger
+from clinic_etl.resources.source import SourceResource
 
 
-@dg.asset(partitions_def=daily_partitions, group_name="transform", kinds={"pandera", "pandas"})
-def practice_ledger(
-    context: dg.AssetExecutionContext, state_store: StateStoreResource, source_records: dict[str, pd.DataFrame]
-) -> dict[str, pd.DataFrame]:
-    """Contacts, invoices, lines and payments in the canonical ledger (Decimal money, local dates)."""
-    ledger, rejected = to_ledger(source_records, Settings.from_env().zone)
-    store = state_store.store()
-    quarantined = quarantine(store, SOURCE, context.partition_key, rejected)
-    store.resolve_quarantine(SOURCE, "invoice", list(ledger["invoices"]["source_id"]))
-    invoices = ledger["invoices"]
-    context.add_output_metadata(
-        {
-            "contacts": len(ledger["contacts"]),
-            "invoices": len(invoices),
-            "lines": len(ledger["lines"]),
-            "payments": len(ledger["payments"]),
-            "quarantined": quarantined,
-            "invoice_total": money(invoices.loc[invoices["status"] != "deleted", "total"]),
-            "payment_total": money(ledger["payments"]["amount"]),
-            **({"quarantine": reject_table(rejected)} if quarantined else {}),
-        }
-    )
-    return ledger
+def _figures(ledger: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) -> dict[str, object]:
+    invoices = by_day(ledger["invoices"], day)
+    payments = ledger["payments"][ledger["payments"]["invoice_key"].isin(invoices["invoice_key"])]
+    return {
+        "invoices": len(invoices),
+        "lines": int(ledger["lines"]["invoice_key"].isin(invoices["invoice_key"]).sum()),
+        "contacts": int(invoices["contact_key"].nunique()),
+        "payments": len(payments),
+        "quarantined": len(by_day(rejected, day)),
+        "invoice_total": money(invoices.loc[invoices["status"] != "deleted", "total"]),
+        "payment_total": money(payments["amount"]),
+        **({"quarantine": reject_table(by_day(rejected, day))} if len(by_day(rejected, day)) else {}),
+    }
+
+
+def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(partitions_def=partitions, backfill_policy=SINGLE_RUN, group_name="transform", kinds={"pandera"})
+    def practice_ledger(
+        context: dg.AssetExecutionContext,
+        source: SourceResource,
+        state_store: StateStoreResource,
+        source_records: dict[str, pd.DataFrame],
+    ) -> dict[str, pd.DataFrame]:
+        """Contacts, invoices, lines and payments in the canonical ledger (Decimal money, local dates)."""
+        window = SyncWindow.of(context)
+        ledger, rejected = source.to_ledger(source_records, window)
+        store = state_store.store()
+        quarantine(store, rejected)
+        for name, ids in ids_by_source(ledger["invoices"]["invoice_key"]).items():
+            store.resolve_quarantine(name, "invoice", ids)
+        add_day_metadata(context, window, {day: _figures(ledger, rejected, day) for day in window.days})
+        return ledger
+
+    return practice_ledger

@@ -1,50 +1,76 @@
-"""Stage 4: write the day to Xero idempotently and record every mapping in the state store."""
+"""Stage 4: write the window to Xero idempotently and record every mapping in the state store."""
 
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import RETRY, quarantine, reject_table
-from clinic_etl.ledger.quarantine import rejects
-from clinic_etl.partitions import daily_partitions
+from clinic_etl.assets.common import RETRY, SINGLE_RUN, add_day_metadata, by_day, quarantine, reject_table
+from clinic_etl.ledger.quarantine import REJECT_COLUMNS
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
-from clinic_etl.sources.cliniko.to_ledger import SOURCE
 from clinic_etl.xero.load import load_documents
 from clinic_etl.xero.outcome import WRITES
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="load",
-    kinds={"xero", "sqlalchemy"},
-    pool="xero_api",
-    retry_policy=RETRY,
-)
-def xero_sync(
-    context: dg.AssetExecutionContext,
-    xero_documents: dict[str, pd.DataFrame],
-    mapping: MappingResource,
-    xero: XeroResource,
-    state_store: StateStoreResource,
-) -> pd.DataFrame:
-    """What was written to Xero for the day (created, updated, adopted, voided, unchanged or failed), by id."""
-    store = state_store.store()
-    client = xero.client(store)
-    outcomes = load_documents(client, store, xero_documents, context.partition_key, mapping.load().currency)
+def failures(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Records Xero refused, as quarantine rows (entity `xero_load`, id = the source key)."""
     failed = outcomes[outcomes["action"] == "failed"]
-    quarantine(
-        store, SOURCE, context.partition_key, rejects("xero_load", zip(failed["key"], failed["reason"], strict=True))
-    )
-    counts = outcomes.groupby(["entity", "action"]).size()
-    for (entity, action), n in counts.items():
-        if action in WRITES:
-            store.audit(context.partition_key, context.run.run_id, entity, action, int(n))
-    context.add_output_metadata(
+    return pd.DataFrame(
         {
-            **{f"{entity}_{action}": int(n) for (entity, action), n in counts.items()},
-            "writes": int(outcomes["action"].isin(WRITES).sum()),
-            "failed": len(failed),
-            "api_calls": client.calls,
-            **({"failures": reject_table(failed.rename(columns={"key": "source_id"}))} if len(failed) else {}),
-        }
+            "source": failed["key"].str.split(":").str[0],
+            "entity": "xero_load",
+            "source_id": failed["key"],
+            "day": failed["day"],
+            "reason": failed["reason"],
+        },
+        columns=REJECT_COLUMNS,
     )
-    return outcomes
+
+
+def _figures(outcomes: pd.DataFrame, day: str) -> dict[str, object]:
+    done = by_day(outcomes, day)
+    counts = done.groupby(["entity", "action"]).size()
+    failed = done[done["action"] == "failed"]
+    return {
+        **{f"{entity}_{action}": int(n) for (entity, action), n in counts.items()},
+        "writes": int(done["action"].isin(WRITES).sum()),
+        "failed": len(failed),
+        **({"failures": reject_table(failures(failed))} if len(failed) else {}),
+    }
+
+
+def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
+        group_name="load",
+        kinds={"xero", "sqlalchemy"},
+        pool="xero_api",
+        retry_policy=RETRY,
+    )
+    def xero_sync(
+        context: dg.AssetExecutionContext,
+        xero_documents: dict[str, pd.DataFrame],
+        mapping: MappingResource,
+        xero: XeroResource,
+        state_store: StateStoreResource,
+    ) -> dg.MaterializeResult:
+        """What was written to Xero for each day (created, updated, adopted, voided, unchanged or failed), by id."""
+        window = SyncWindow.of(context)
+        store = state_store.store()
+        client = xero.client(store)
+        before = client.calls
+        outcomes = load_documents(client, store, xero_documents, window.days[0], mapping.load().currency)
+        quarantine(store, failures(outcomes))
+        counts = outcomes.groupby(["day", "entity", "action"]).size()
+        for (day, entity, action), n in counts.items():
+            if action in WRITES:
+                store.audit(day, context.run.run_id, entity, action, int(n))
+        add_day_metadata(context, window, {day: _figures(outcomes, day) for day in window.days})
+        return dg.MaterializeResult(
+            metadata={
+                "run_writes": int(outcomes["action"].isin(WRITES).sum()),
+                "run_api_calls": client.calls - before,
+            }
+        )
+
+    return xero_sync

@@ -1,62 +1,80 @@
-"""Stage 5: read the day back from Xero and prove it equals the source, to the cent (blocking check)."""
+"""Stage 5: read the window back from Xero and prove each day equals the source, to the cent (blocking check)."""
 
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.partitions import daily_partitions
+from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource, XeroResource
-from clinic_etl.xero.reconcile import reconcile, summary
+from clinic_etl.xero.reconcile import by_day, reconcile, summary
 
 MATCHES = "xero_matches_source"
 COMPLETE = "nothing_quarantined"
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="reconcile",
-    kinds={"xero"},
-    pool="xero_api",
-    deps=["xero_sync"],
-    check_specs=[
-        dg.AssetCheckSpec(
-            MATCHES,
-            asset="xero_reconciliation",
-            blocking=True,
-            description="Every invoice's total, tax, amount paid and status in Xero equal the source's, to the cent.",
-        ),
-        dg.AssetCheckSpec(
-            COMPLETE,
-            asset="xero_reconciliation",
-            description="No record of the day is waiting in quarantine (a warning: the rest of the day is in Xero).",
-        ),
-    ],
-)
-def xero_reconciliation(
-    context: dg.AssetExecutionContext,
-    xero_documents: dict[str, pd.DataFrame],
-    xero: XeroResource,
-    state_store: StateStoreResource,
-):
-    """Per-invoice comparison of Xero against the source for the day, with totals."""
-    store = state_store.store()
-    client = xero.client(store)
-    numbers = list(xero_documents["invoices"]["InvoiceNumber"])
-    result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [])
-    figures = summary(result)
-    mismatched = result[~result["ok"]]
-    yield dg.Output(result, metadata={**figures, "api_calls": client.calls})
-    yield dg.AssetCheckResult(
-        check_name=MATCHES,
-        passed=mismatched.empty,
-        metadata={**figures, "mismatched": [f"{r.invoice_key}: {r.problem}" for r in mismatched.head(50).itertuples()]},
+def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
+        group_name="reconcile",
+        kinds={"xero"},
+        pool="xero_api",
+        deps=["xero_sync"],
+        check_specs=[
+            dg.AssetCheckSpec(
+                MATCHES,
+                asset="xero_reconciliation",
+                blocking=True,
+                description="Every invoice's total, tax, amount paid and status in Xero equal the source's, to the"
+                " cent, on every day of the run.",
+            ),
+            dg.AssetCheckSpec(
+                COMPLETE,
+                asset="xero_reconciliation",
+                description="No record of the run's days is waiting in quarantine (a warning: the rest is in Xero).",
+            ),
+        ],
     )
-    waiting = store.open_quarantine(context.partition_key)
-    yield dg.AssetCheckResult(
-        check_name=COMPLETE,
-        passed=not waiting,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "quarantined": len(waiting),
-            "records": [f"{q.source}:{q.entity}:{q.source_id}" for q in waiting[:50]],
-        },
-    )
+    def xero_reconciliation(
+        context: dg.AssetExecutionContext,
+        xero_documents: dict[str, pd.DataFrame],
+        xero: XeroResource,
+        state_store: StateStoreResource,
+    ):
+        """Per-invoice comparison of Xero against the source, with each day's totals on its partition."""
+        window = SyncWindow.of(context)
+        store = state_store.store()
+        client = xero.client(store)
+        before = client.calls
+        numbers = list(xero_documents["invoices"]["InvoiceNumber"])
+        result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [])
+        calls = client.calls - before
+        waiting = [q for day in window.days for q in store.open_quarantine(day)]
+        days = by_day(result, window.days)
+        for day, figures in days.items():
+            held = sum(1 for q in waiting if q.partition_key == day)
+            figures.update(quarantined=held, reconciled=figures["mismatches"] == 0 and not held)
+        add_day_metadata(context, window, days)
+        figures = summary(result)
+        mismatched = result[~result["ok"]]
+        yield dg.MaterializeResult(metadata={f"run_{k}": v for k, v in figures.items()} | {"run_api_calls": calls})
+        yield dg.AssetCheckResult(
+            check_name=MATCHES,
+            passed=mismatched.empty,
+            metadata={
+                **figures,
+                "failed_days": sorted({d for d, f in days.items() if f["mismatches"]}),
+                "mismatched": [f"{r.day} {r.invoice_key}: {r.problem}" for r in mismatched.head(50).itertuples()],
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name=COMPLETE,
+            passed=not waiting,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "quarantined": len(waiting),
+                "records": [f"{q.partition_key} {q.source}:{q.entity}:{q.source_id}" for q in waiting[:50]],
+            },
+        )
+
+    return xero_reconciliation

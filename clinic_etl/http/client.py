@@ -72,6 +72,12 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # ---- hooks for subclasses
     def _request_headers(self) -> dict[str, str]:
         return {}

@@ -42,6 +42,11 @@ class LedgerInvoice(_Ledger):
     business_id: Series[str] = pa.Field(nullable=True)
     practitioner_id: Series[str] = pa.Field(nullable=True)
     status: Series[str] = pa.Field(isin=["open", "paid", "deleted"])
+    day: Series[str] = pa.Field(
+        str_matches=DATE,
+        description="The day of the run's window the record is synced for: its issue date when that is in the"
+        " window, else the local day of its latest change (clamped to the window)",
+    )
     total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp")
     tax_total: Series[object] = pa.Field(description="Tax, Decimal")
     url: Series[str] = pa.Field(nullable=True, description="Link back to the source record")

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import pandera.pandas as pa
 
-REJECT_COLUMNS = ["entity", "source_id", "reason"]
+REJECT_COLUMNS = ["source", "entity", "source_id", "day", "reason"]
 
 
 def no_rejects() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in REJECT_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
 
-def rejects(entity: str, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
-    rows = [{"entity": entity, "source_id": str(i), "reason": r} for i, r in pairs]
+def rejects(source: str, entity: str, pairs: Iterable[tuple[str, str]], day: str | None = None) -> pd.DataFrame:
+    """Rejected records of one source and entity, each with its reason; `day` is the partition it belongs to
+    (filled later by `placed` where the caller cannot tell)."""
+    rows = [{"source": source, "entity": entity, "source_id": str(i), "day": day, "reason": r} for i, r in pairs]
     return pd.DataFrame(rows, columns=REJECT_COLUMNS) if rows else no_rejects()
+
+
+def placed(rejected: pd.DataFrame, days: Mapping[str, Mapping[str, str]], default: str) -> pd.DataFrame:
+    """Give every reject without a day the day of its record (`days`: entity -> source id -> day), else
+    `default` (the window's first day)."""
+    out = rejected.copy()
+    known = [days.get(e, {}).get(i) or None for e, i in zip(out["entity"], out["source_id"], strict=True)]
+    out["day"] = out["day"].where(out["day"].notna(), pd.Series(known, index=out.index, dtype=object))
+    out["day"] = out["day"].fillna(default)
+    return out
 
 
 def validate_rows(
     frame: pd.DataFrame,
     model: type[pa.DataFrameModel],
+    source: str,
     entity: str,
     id_column: str = "id",
     private: frozenset[str] = frozenset(),
@@ -49,4 +62,4 @@ def validate_rows(
     valid = frame.drop(index=bad)
     if len(valid) and not whole_frame:
         valid = model.validate(valid, lazy=True)
-    return valid, rejects(entity, pairs)
+    return valid, rejects(source, entity, pairs)

@@ -1,8 +1,9 @@
-"""The mapping file as a resource: validated when a run starts, with an error that names the fix."""
+"""The mapping file as a resource: read and validated once when a run starts."""
 
 from __future__ import annotations
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from clinic_etl.mapping import Mapping, load_mapping
 
@@ -11,6 +12,9 @@ class MappingResource(dg.ConfigurableResource):
     """Path of the mapping YAML (CLINIC_ETL_CONFIG); empty means the built-in defaults."""
 
     path: str | None = None
+    _mapping: Mapping | None = PrivateAttr(None)
 
     def load(self) -> Mapping:
-        return load_mapping(self.path)
+        if self._mapping is None:
+            self._mapping = load_mapping(self.path)
+        return self._mapping

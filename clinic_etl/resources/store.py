@@ -1,23 +1,28 @@
-"""The SQL state store as a resource (migrated automatically and safely on first use in a process)."""
+"""The SQL state store as a resource: its engine opened (and migrated) when a run starts, disposed when it ends."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import dagster as dg
+from pydantic import PrivateAttr
 
 from clinic_etl.store import StateStore
-
-
-@cache
-def _open(url: str) -> StateStore:
-    return StateStore.open(url)
 
 
 class StateStoreResource(dg.ConfigurableResource):
     """SQLAlchemy URL: sqlite:///... (default) or postgresql+psycopg://... in production."""
 
     url: str
+    _store: StateStore | None = PrivateAttr(None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._store = StateStore.open(self.url)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
 
     def store(self) -> StateStore:
-        return _open(self.url)
+        if self._store is None:
+            raise RuntimeError("the state store is opened when a run starts: use it inside an asset")
+        return self._store

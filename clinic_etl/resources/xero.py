@@ -1,17 +1,21 @@
-"""Xero: the real API (credentials from the environment) or the embedded simulator, swapped by class."""
+"""Xero as a resource: one authenticated client per run (token, tenant and chart read once), closed at its end.
+
+The embedded simulator is a subclass in `clinic_etl.sandbox.resources` (swapped by class, never imported here).
+"""
 
 from __future__ import annotations
 
-from functools import cache
+from pathlib import Path
 
 import dagster as dg
 import httpx
+from pydantic import PrivateAttr
 
 from clinic_etl.http.limits import CallBudget
-from clinic_etl.settings import state_dir
 from clinic_etl.store import StateStore
 from clinic_etl.xero.auth import XeroAuth
 from clinic_etl.xero.client import XeroClient
+from clinic_etl.xero.org import XeroOrg
 
 
 class XeroResource(dg.ConfigurableResource):
@@ -21,43 +25,48 @@ class XeroResource(dg.ConfigurableResource):
     tenant_id: str | None = None
     api_url: str = "https://api.xero.com"
     identity_url: str = "https://identity.xero.com"
-    calls_per_minute: int = 60  # Xero's per-tenant minute limit, shared by every process on this machine
+    calls_per_minute: int = 60  # Xero's per-tenant minute limit
+    budget_path: str | None = None  # SQLite file that shares the budget between every process on this machine
+    _transport_: httpx.BaseTransport | None = PrivateAttr(None)
+    _client: XeroClient | None = PrivateAttr(None)
+    _org: XeroOrg | None = PrivateAttr(None)
 
     def _transport(self) -> httpx.BaseTransport | None:
         return None
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._transport_ = self._transport()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._transport_ is not None:
+            self._transport_.close()
+        self._client, self._org, self._transport_ = None, None, None
+
     def client(self, store: StateStore) -> XeroClient:
-        transport = self._transport()
-        auth = XeroAuth(
-            self.identity_url,
-            self.client_id,
-            self.client_secret,
-            refresh_token=self.refresh_token,
-            store=store,
-            transport=transport,
-        )
-        budget = CallBudget(self.calls_per_minute, state_dir() / "budgets.sqlite")
-        return XeroClient(self.api_url, auth, self.tenant_id, transport=transport, budget=budget)
+        """The run's client; `store` keeps rotated refresh tokens (read on first use only)."""
+        if self._client is None:
+            auth = XeroAuth(
+                self.identity_url,
+                self.client_id,
+                self.client_secret,
+                refresh_token=self.refresh_token,
+                store=store,
+                transport=self._transport_,
+            )
+            path = Path(self.budget_path) if self.budget_path else None
+            budget = CallBudget(self.calls_per_minute, path)
+            self._client = XeroClient(self.api_url, auth, self.tenant_id, transport=self._transport_, budget=budget)
+        return self._client
 
-
-@cache
-def _sandbox_transport(state_path: str, idempotency_ttl_s: float = 360.0) -> httpx.BaseTransport:
-    from clinic_etl.sandbox.transport import InProcessTransport
-    from clinic_etl.sandbox.xero import create_app
-
-    return InProcessTransport(create_app(state_path, idempotency_ttl_s=idempotency_ttl_s))
-
-
-class SandboxXeroResource(XeroResource):
-    """The built-in Xero simulator, in-process, its organisation kept in a file shared by every step and run."""
-
-    client_id: str = "sandbox-client-id"
-    client_secret: str = "sandbox-client-secret"
-    api_url: str = "http://xero.sandbox"
-    identity_url: str = "http://xero.sandbox"
-    state_path: str = ""
-    idempotency_ttl_s: float = 360.0  # Xero keeps an Idempotency-Key about 6 minutes
-
-    def _transport(self) -> httpx.BaseTransport | None:
-        path = self.state_path or str(state_dir() / "sandbox" / "xero.sqlite")
-        return _sandbox_transport(path, self.idempotency_ttl_s)
+    def org(self, store: StateStore) -> XeroOrg:
+        """The organisation's accounts, tax rates and tracking categories, read once per run."""
+        if self._org is None:
+            client = self.client(store)
+            self._org = XeroOrg.from_api(
+                client.get("Accounts").get("Accounts", []),
+                client.get("TaxRates").get("TaxRates", []),
+                client.get("TrackingCategories").get("TrackingCategories", []),
+            )
+        return self._org

@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clinic_etl.settings import state_dir
-
 
 def combined_app(xero_state: Path) -> Any:
     from clinic_etl.sandbox.cliniko import build_practice
@@ -42,10 +40,10 @@ def environment(host: str, port: int) -> dict[str, str]:
     }
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, xero_state: str | None = None) -> None:
+def serve(host: str, port: int, xero_state: Path) -> None:
     import uvicorn
 
-    path = Path(xero_state) if xero_state else state_dir() / "sandbox" / "xero.sqlite"
+    path = Path(xero_state)
     path.parent.mkdir(parents=True, exist_ok=True)
     print("Sandbox APIs on loopback. Point clinic_etl at them with:")
     for name, value in environment(host, port).items():

@@ -28,4 +28,6 @@ class InProcessTransport(httpx.BaseTransport):
         return response
 
     def close(self) -> None:
-        """Shared by every client of the process (a cached sandbox): closing one client must not end it."""
+        """Closed by the resource that opened it, at the end of the run (clients sharing it do not close it)."""
+        if not self._loop.is_closed():
+            self._loop.close()

@@ -74,6 +74,9 @@ class XeroAuth:
     def invalidate(self) -> None:
         self._token = None
 
+    def close(self) -> None:
+        self._identity.close()
+
     def _grant(self, form: dict[str, str]) -> dict:
         try:
             return self._identity.request("POST", "connect/token", data=form).json()

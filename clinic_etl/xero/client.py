@@ -36,6 +36,10 @@ class XeroClient(ApiClient):
         self._tenant_id = tenant_id
         self.budget_key = "xero"
 
+    def connect(self) -> None:
+        """Resolve the organisation (GET /connections when XERO_TENANT_ID is not set) before the first call."""
+        self.budget_key = f"xero-{self.tenant_id}"
+
     @property
     def tenant_id(self) -> str:
         if not self._tenant_id:
@@ -44,8 +48,11 @@ class XeroClient(ApiClient):
             if not tenants:
                 raise ValueError("the Xero app is connected to no organisation: connect one, or set XERO_TENANT_ID")
             self._tenant_id = str(tenants[0]["tenantId"])
-        self.budget_key = f"xero-{self._tenant_id}"
         return self._tenant_id
+
+    def close(self) -> None:
+        super().close()
+        self._auth.close()
 
     def _request_headers(self) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._auth.access_token()}", "Accept": "application/json"}
@@ -71,7 +78,7 @@ class XeroClient(ApiClient):
 
     # ---- reads
     def get(self, resource: str, **params: Any) -> dict:
-        _ = self.tenant_id
+        self.connect()
         return self.request("GET", ACCOUNTING + resource, params=params).json()
 
     def get_all(self, resource: str, key: str, **params: Any) -> list[dict]:
@@ -102,6 +109,7 @@ class XeroClient(ApiClient):
     def write(self, method: str, resource: str, payload: dict, **params: Any) -> dict:
         body = jsonbody.dumps(payload)
         url = str(httpx.URL(ACCOUNTING + resource, params=params))
+        self.connect()
         key = idempotency_key(self.tenant_id, method, url, body)
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         return self.request(method, url, content=body, headers=headers).json()

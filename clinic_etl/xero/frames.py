@@ -13,14 +13,15 @@ from datetime import date, timedelta
 import pandas as pd
 
 from clinic_etl.ledger.money import allocate
-from clinic_etl.ledger.quarantine import no_rejects, rejects
+from clinic_etl.ledger.quarantine import REJECT_COLUMNS, no_rejects
 from clinic_etl.mapping import Mapping
 from clinic_etl.xero.lines import inclusive_tax, quantity_price
 from clinic_etl.xero.org import XeroOrg
 
-CONTACT_COLUMNS = ["contact_key", "Name", "FirstName", "LastName", "EmailAddress", "content_hash"]
+CONTACT_COLUMNS = ["contact_key", "Name", "FirstName", "LastName", "EmailAddress", "content_hash", "day"]
 INVOICE_COLUMNS = [
     "invoice_key",
+    "day",
     "InvoiceNumber",
     "contact_key",
     "Date",
@@ -33,7 +34,7 @@ INVOICE_COLUMNS = [
     "LineItems",
     "content_hash",
 ]
-PAYMENT_COLUMNS = ["payment_key", "invoice_key", "InvoiceNumber", "Date", "Amount", "AccountCode", "Reference"]
+PAYMENT_COLUMNS = ["payment_key", "invoice_key", "day", "InvoiceNumber", "Date", "Amount", "AccountCode", "Reference"]
 
 
 class MappingProblem(ValueError):
@@ -62,7 +63,7 @@ def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
                 "EmailAddress": (c.email or None) if isinstance(c.email, str) else None,
             }
         )
-    frame = pd.DataFrame(rows, columns=CONTACT_COLUMNS[:-1])
+    frame = pd.DataFrame(rows, columns=CONTACT_COLUMNS[:-2])
     # Xero contact names are unique: two patients with one name stay two contacts, the later id disambiguated
     seen: set[str] = set()
     names = []
@@ -165,6 +166,7 @@ def to_xero(
     for inv in ledger["invoices"].to_dict("records"):
         if wanted and inv["business_id"] not in wanted:
             continue
+        source = inv["invoice_key"].split(":", 1)[0]
         try:
             items = (
                 []
@@ -172,7 +174,7 @@ def to_xero(
                 else _line_items(inv, lines_by_invoice.get(inv["invoice_key"], []), mapping, org)
             )
         except MappingProblem as problem:
-            problems.append((inv["source_id"], str(problem)))
+            problems.append((source, inv["source_id"], inv["day"], str(problem)))
             continue
         issued = date.fromisoformat(inv["issue_date"])
         document = {
@@ -187,6 +189,7 @@ def to_xero(
         invoices.append(
             {
                 "invoice_key": inv["invoice_key"],
+                "day": inv["day"],
                 **document,
                 "state": inv["status"],
                 "total": inv["total"],
@@ -196,10 +199,12 @@ def to_xero(
         )
     invoice_frame = pd.DataFrame(invoices, columns=INVOICE_COLUMNS)
     numbers = dict(zip(invoice_frame["invoice_key"], invoice_frame["InvoiceNumber"], strict=True))
+    days = dict(zip(invoice_frame["invoice_key"], invoice_frame["day"], strict=True))
     payments = [
         {
             "payment_key": p["payment_key"],
             "invoice_key": p["invoice_key"],
+            "day": days[p["invoice_key"]],
             "InvoiceNumber": numbers[p["invoice_key"]],
             "Date": p["date"],
             "Amount": p["amount"],
@@ -212,7 +217,9 @@ def to_xero(
     if payments and not org.accepts_payments(mapping.accounts.payments):
         problems += [
             (
+                p["invoice_key"].split(":", 1)[0],
                 p["invoice_key"].rsplit(":", 1)[-1],
+                p["day"],
                 f"payments account {mapping.accounts.payments!r} "
                 "(accounts.payments in the mapping) is not a Xero bank account or payments-enabled account",
             )
@@ -221,9 +228,15 @@ def to_xero(
         payments = []
     used = set(invoice_frame["contact_key"])
     contacts = contacts_frame(ledger["contacts"][ledger["contacts"]["contact_key"].isin(used)])
+    first_day = invoice_frame.groupby("contact_key")["day"].min()
+    contacts["day"] = contacts["contact_key"].map(first_day)
     frames = {
         "contacts": contacts,
         "invoices": invoice_frame,
         "payments": pd.DataFrame(payments, columns=PAYMENT_COLUMNS),
     }
-    return frames, rejects("invoice", problems) if problems else no_rejects()
+    rejected = pd.DataFrame(
+        [{"source": s, "entity": "invoice", "source_id": i, "day": d, "reason": r} for s, i, d, r in problems],
+        columns=REJECT_COLUMNS,
+    )
+    return frames, rejected if problems else no_rejects()

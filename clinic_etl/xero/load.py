@@ -1,5 +1,6 @@
-"""Load one day's Xero documents: plan against the state store, write only what is missing or changed,
-record every mapping. A re-run of a synced day sends no write."""
+"""Load a window's Xero documents: plan against the state store, write only what is missing or changed (in
+batches of up to 50 across the window's days), record every mapping. A re-run of a synced window sends no
+write."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from clinic_etl.xero.outcome import LoadContext
 
 
 def load_documents(
-    client: XeroClient, store: StateStore, documents: dict[str, pd.DataFrame], partition_key: str, currency: str
+    client: XeroClient, store: StateStore, documents: dict[str, pd.DataFrame], default_day: str, currency: str
 ) -> pd.DataFrame:
-    ctx = LoadContext(client, store, client.tenant_id, partition_key)
+    ctx = LoadContext(client, store, client.tenant_id, default_day)
     contact_ids = load_contacts(ctx, documents["contacts"])
     invoice_ids = load_invoices(ctx, documents["invoices"], contact_ids, currency)
     load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids)

@@ -51,7 +51,7 @@ def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
     create = [k for k in rows if k not in ids]
     update = [k for k in rows if k in ids and known[k].content_hash != rows[k]["content_hash"]]
     for key in set(ids) - set(update):
-        ctx.note("contact", key, "unchanged", ids[key])
+        ctx.note("contact", key, "unchanged", ids[key], day=rows[key]["day"])
     sent = [("created", _send(ctx, "PUT", [_element(rows[k]) for k in create]))]
     sent.append(("updated", _send(ctx, "POST", [{"ContactID": ids[k], **_element(rows[k])} for k in update])))
     for action, results in sent:
@@ -61,7 +61,7 @@ def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
                 continue
             if problems or not result.get("ContactID"):
                 reason = redact("; ".join(problems) or "Xero returned no ContactID", *(row[f] for f in FIELDS))
-                ctx.note("contact", key, "failed", ids.get(key), reason)
+                ctx.note("contact", key, "failed", ids.get(key), reason, day=row["day"])
                 continue
             ids[key] = result["ContactID"]
             adopted = bool(result.get("adopted"))
@@ -71,6 +71,7 @@ def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
                 ids[key],
                 content_hash=None if adopted else row["content_hash"],
                 status=result.get("ContactStatus", "ACTIVE"),
+                day=row["day"],
             )
-            ctx.note("contact", key, "adopted" if adopted else action, ids[key])
+            ctx.note("contact", key, "adopted" if adopted else action, ids[key], day=row["day"])
     return ids

@@ -38,8 +38,9 @@ def _save(ctx: LoadContext, row: dict, result: dict, content_hash: str | None, a
         content_hash=content_hash,
         status=result.get("Status"),
         number=row["InvoiceNumber"],
+        day=row["day"],
     )
-    ctx.note("invoice", row["invoice_key"], action, result["InvoiceID"])
+    ctx.note("invoice", row["invoice_key"], action, result["InvoiceID"], day=row["day"])
 
 
 def load_invoices(
@@ -52,13 +53,13 @@ def load_invoices(
     create, update = [], []
     for key, row in rows.items():
         if row["contact_key"] not in contact_ids:
-            ctx.note("invoice", key, "failed", reason=f"contact {row['contact_key']} is not in Xero")
+            ctx.note("invoice", key, "failed", reason=f"contact {row['contact_key']} is not in Xero", day=row["day"])
         elif key not in ids:
             create.append(row)
         elif known[key].content_hash != row["content_hash"]:
             update.append(row)
         else:
-            ctx.note("invoice", key, "unchanged", ids[key])
+            ctx.note("invoice", key, "unchanged", ids[key], day=row["day"])
     by_number = {r["InvoiceNumber"]: r for r in create}
     elements = [_element(r, contact_ids[r["contact_key"]], currency) for r in create]
     for result in ctx.client.write_batches("PUT", "Invoices", elements, unitdp=4):
@@ -78,9 +79,10 @@ def load_invoices(
             if not same:
                 update.append(row)
         else:
-            ctx.note("invoice", row["invoice_key"], "failed", reason="; ".join(problems) or "no InvoiceID returned")
+            reason = "; ".join(problems) or "no InvoiceID returned"
+            ctx.note("invoice", row["invoice_key"], "failed", reason=reason, day=row["day"])
     for row in update:  # Xero refuses to edit a document with a payment: reverse it, the payment step re-applies it
-        reverse_payment(ctx, invoice_payment_key(row["invoice_key"]))
+        reverse_payment(ctx, invoice_payment_key(row["invoice_key"]), row["day"])
     by_id = {ids[r["invoice_key"]]: r for r in update}
     elements = [
         {"InvoiceID": ids[r["invoice_key"]], **_element(r, contact_ids[r["contact_key"]], currency)} for r in update
@@ -90,7 +92,8 @@ def load_invoices(
         if row is None:
             continue
         if errors_of(result):
-            ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], "; ".join(errors_of(result)))
+            reason = "; ".join(errors_of(result))
+            ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], reason, day=row["day"])
         else:
             _save(ctx, row, result, row["content_hash"], "updated")
     return ids
@@ -104,11 +107,11 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
     for key, row in rows.items():
         record = known.get(key)
         if record is None or not record.xero_id:
-            ctx.note("invoice", key, "skipped", reason="deleted at the source before it was synced")
+            ctx.note("invoice", key, "skipped", reason="deleted at the source before it was synced", day=row["day"])
         elif record.xero_status in REMOVED:
-            ctx.note("invoice", key, "unchanged", record.xero_id)
+            ctx.note("invoice", key, "unchanged", record.xero_id, day=row["day"])
         else:
-            reverse_payment(ctx, invoice_payment_key(key))
+            reverse_payment(ctx, invoice_payment_key(key), row["day"])
             status = "DELETED" if record.xero_status in {"DRAFT", "SUBMITTED"} else "VOIDED"
             elements.append({"InvoiceID": record.xero_id, "Status": status})
             by_id[record.xero_id] = (row, record)
@@ -117,7 +120,8 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
         if row is None or record is None:
             continue
         if errors_of(result):
-            ctx.note("invoice", row["invoice_key"], "failed", record.xero_id, "; ".join(errors_of(result)))
+            reason = "; ".join(errors_of(result))
+            ctx.note("invoice", row["invoice_key"], "failed", record.xero_id, reason, day=row["day"])
         else:
             ctx.save(
                 "invoice",
@@ -126,10 +130,7 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
                 content_hash=record.content_hash,
                 status=result.get("Status"),
                 number=record.xero_number,
+                day=row["day"],
             )
-            ctx.note(
-                "invoice",
-                row["invoice_key"],
-                "voided" if result.get("Status") == "VOIDED" else "deleted",
-                record.xero_id,
-            )
+            action = "voided" if result.get("Status") == "VOIDED" else "deleted"
+            ctx.note("invoice", row["invoice_key"], action, record.xero_id, day=row["day"])

@@ -20,7 +20,7 @@ def invoice_payment_key(invoice_key: str) -> str:
     return f"{source}:payment:{source_id}"
 
 
-def reverse_payment(ctx: LoadContext, payment_key: str) -> bool:
+def reverse_payment(ctx: LoadContext, payment_key: str, day: str | None = None) -> bool:
     record = ctx.records("payment", [payment_key]).get(payment_key)
     if record is None or not record.xero_id or record.xero_status == DELETED:
         return True
@@ -32,8 +32,9 @@ def reverse_payment(ctx: LoadContext, payment_key: str) -> bool:
         content_hash=record.content_hash,
         status=DELETED,
         number=record.xero_number,
+        day=day,
     )
-    ctx.note("payment", payment_key, "reversed", record.xero_id)
+    ctx.note("payment", payment_key, "reversed", record.xero_id, day=day)
     return True
 
 
@@ -49,17 +50,18 @@ def load_payments(
     ctx: LoadContext, payments: pd.DataFrame, invoices: pd.DataFrame, invoice_ids: dict[str, str]
 ) -> None:
     rows = {r["payment_key"]: r for r in payments.to_dict("records")}
-    known = ctx.records("payment", list({invoice_payment_key(k) for k in invoices["invoice_key"]} | set(rows)))
+    invoice_days = {invoice_payment_key(k): d for k, d in zip(invoices["invoice_key"], invoices["day"], strict=True)}
+    known = ctx.records("payment", list(set(invoice_days) | set(rows)))
     for key, record in known.items():  # paid in Xero but no longer paid at the source (Paid -> Open)
         if key not in rows and record.xero_status != DELETED:
-            reverse_payment(ctx, key)
+            reverse_payment(ctx, key, invoice_days.get(key))
     todo = []
     for key, row in rows.items():
         record = known.get(key)
         if record is not None and record.xero_id and record.xero_status != DELETED:
-            ctx.note("payment", key, "unchanged", record.xero_id)
+            ctx.note("payment", key, "unchanged", record.xero_id, day=row["day"])
         elif row["invoice_key"] not in invoice_ids:
-            ctx.note("payment", key, "failed", reason=f"invoice {row['invoice_key']} is not in Xero")
+            ctx.note("payment", key, "failed", reason=f"invoice {row['invoice_key']} is not in Xero", day=row["day"])
         else:
             todo.append(row)
     elements = [
@@ -88,7 +90,10 @@ def load_payments(
                 content_hash=str(row["Amount"]),
                 status=payment.get("Status", "AUTHORISED"),
                 number=row["Date"],
+                day=row["day"],
             )
-            ctx.note("payment", row["payment_key"], "adopted" if adopted else "created", payment["PaymentID"])
+            action = "adopted" if adopted else "created"
+            ctx.note("payment", row["payment_key"], action, payment["PaymentID"], day=row["day"])
         else:
-            ctx.note("payment", row["payment_key"], "failed", reason="; ".join(problems) or "no PaymentID returned")
+            reason = "; ".join(problems) or "no PaymentID returned"
+            ctx.note("payment", row["payment_key"], "failed", reason=reason, day=row["day"])

@@ -9,7 +9,7 @@ import pandas as pd
 from clinic_etl.store import StateStore, SyncRecord
 from clinic_etl.xero.client import XeroClient
 
-OUTCOME_COLUMNS = ["entity", "key", "action", "xero_id", "reason"]
+OUTCOME_COLUMNS = ["entity", "key", "day", "action", "xero_id", "reason"]
 WRITES = {"created", "updated", "adopted", "voided", "deleted", "reversed"}
 
 
@@ -18,11 +18,29 @@ class LoadContext:
     client: XeroClient
     store: StateStore
     tenant_id: str
-    partition_key: str
+    default_day: str  # for records of no particular day of the window (its first day)
     outcomes: list[dict] = field(default_factory=list)
 
-    def note(self, entity: str, key: str, action: str, xero_id: str | None = None, reason: str = "") -> None:
-        self.outcomes.append({"entity": entity, "key": key, "action": action, "xero_id": xero_id, "reason": reason})
+    def note(
+        self,
+        entity: str,
+        key: str,
+        action: str,
+        xero_id: str | None = None,
+        reason: str = "",
+        *,
+        day: str | None = None,
+    ) -> None:
+        self.outcomes.append(
+            {
+                "entity": entity,
+                "key": key,
+                "day": day or self.default_day,
+                "action": action,
+                "xero_id": xero_id,
+                "reason": reason,
+            }
+        )
 
     def records(self, entity: str, keys: list[str]) -> dict[str, SyncRecord]:
         return self.store.get_records(self.tenant_id, entity, keys)
@@ -36,10 +54,10 @@ class LoadContext:
         content_hash: str | None,
         status: str | None,
         number: str | None = None,
+        day: str | None = None,
     ) -> None:
-        self.store.record(
-            [SyncRecord(self.tenant_id, entity, key, xero_id, number, content_hash, status, self.partition_key, None)]
-        )
+        day = day or self.default_day
+        self.store.record([SyncRecord(self.tenant_id, entity, key, xero_id, number, content_hash, status, day, None)])
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.outcomes, columns=OUTCOME_COLUMNS)

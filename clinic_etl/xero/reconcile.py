@@ -14,6 +14,7 @@ from clinic_etl.ledger.money import cents, to_decimal
 
 COLUMNS = [
     "invoice_key",
+    "day",
     "InvoiceNumber",
     "state",
     "expected_total",
@@ -48,6 +49,7 @@ def reconcile(documents: dict[str, pd.DataFrame], xero_invoices: list[dict]) -> 
         statuses = expected_status(inv["state"], inv["total"], want_paid, inv["Status"] == "DRAFT")
         row = {
             "invoice_key": inv["invoice_key"],
+            "day": inv["day"],
             "InvoiceNumber": inv["InvoiceNumber"],
             "state": inv["state"],
             "expected_total": inv["total"],
@@ -68,6 +70,11 @@ def reconcile(documents: dict[str, pd.DataFrame], xero_invoices: list[dict]) -> 
                     problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
         rows.append({**row, "ok": not problems, "problem": "; ".join(problems)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def by_day(result: pd.DataFrame, days: list[str]) -> dict[str, dict[str, object]]:
+    """`summary` of each day of the window (a day with no invoice compares nothing and passes)."""
+    return {day: summary(result[result["day"] == day]) for day in days}
 
 
 def summary(result: pd.DataFrame) -> dict[str, object]:

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinic_etl.http.errors import BadRequestError
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.sources.cliniko.client import base_url_for, shard_of
-from clinic_etl.sources.cliniko.extract import extract_day
+from clinic_etl.sources.cliniko.extract import extract
 
 from .conftest import make_client
 
@@ -66,7 +67,7 @@ def test_429_is_honoured_by_waiting_for_the_reset(practice):
 def test_extract_day_takes_issued_changed_and_removed_invoices(cliniko, practice):
     zone = ZoneInfo("Australia/Sydney")
     day = date(2026, 10, 14)
-    raw = extract_day(cliniko, day, zone)
+    raw = extract(cliniko, SyncWindow(day, day, zone))
     ids = set(raw["invoices"]["id"])
     issued = {str(i["id"]) for i in practice.invoices if i["issue_date"] == day.isoformat()}
     assert issued <= ids
@@ -74,3 +75,23 @@ def test_extract_day_takes_issued_changed_and_removed_invoices(cliniko, practice
     assert later, "invoices issued earlier but paid or deleted on the day are part of it"
     assert set(raw["patients"]["id"]) == set(raw["invoices"]["patient_id"])
     assert "notes" not in raw["invoices"].columns and "date_of_birth" not in raw["patients"].columns
+
+
+def test_a_window_is_one_extract_equal_to_its_days_together(practice):
+    """A 14-day window: the union of the days' invoices, with the reference lists read once, not 14 times."""
+    zone = ZoneInfo("Australia/Sydney")
+    first, last = date(2026, 10, 5), date(2026, 10, 18)
+    by_day, daily_calls = set(), 0
+    day = first
+    while day <= last:
+        client, _ = make_client(practice, requests_per_minute=100_000)
+        by_day |= set(extract(client, SyncWindow(day, day, zone))["invoices"]["id"])
+        daily_calls += client.calls
+        day = date.fromordinal(day.toordinal() + 1)
+    client, _ = make_client(practice, requests_per_minute=100_000)
+    raw = extract(client, SyncWindow(first, last, zone))
+    assert set(raw["invoices"]["id"]) == by_day
+    assert len(by_day) > 200
+    issued = {str(i["id"]) for i in practice.invoices if first.isoformat() <= i["issue_date"] <= last.isoformat()}
+    assert issued <= by_day
+    assert client.calls * 3 < daily_calls, (client.calls, daily_calls)

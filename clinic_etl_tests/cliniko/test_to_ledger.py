@@ -6,14 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from clinic_etl.sources.cliniko.extract import extract_day
+from clinic_etl.partitions import SyncWindow
+from clinic_etl.sources.cliniko.extract import extract
 from clinic_etl.sources.cliniko.to_ledger import to_ledger
 
 ZONE = ZoneInfo("Australia/Sydney")
+DAY = SyncWindow(date(2026, 10, 14), date(2026, 10, 14), ZONE)
 
 
 def test_money_is_decimal_and_invoices_add_up(cliniko):
-    ledger, rejected = to_ledger(extract_day(cliniko, date(2026, 10, 14), ZONE), ZONE)
+    ledger, rejected = to_ledger(extract(cliniko, DAY), DAY)
     assert rejected.empty
     for column in ("total", "tax_total"):
         assert all(isinstance(v, Decimal) for v in ledger["invoices"][column])
@@ -68,16 +70,16 @@ def test_payment_is_dated_on_the_local_day_it_was_paid():
         ),
         "patients": pd.DataFrame([{"id": "9", "first_name": "A", "last_name": "B", "email": None}], dtype=object),
     }
-    ledger, _ = to_ledger(raw, ZONE)
+    ledger, _ = to_ledger(raw, DAY)
     # 14:30 UTC on the 14th is 01:30 on the 15th in Sydney (UTC+11)
     assert ledger["payments"].iloc[0]["date"] == "2026-10-15"
 
 
 def test_a_malformed_item_quarantines_its_invoice_and_the_day_goes_on(cliniko):
-    raw = extract_day(cliniko, date(2026, 10, 14), ZONE)
+    raw = extract(cliniko, DAY)
     victim = raw["invoice_items"].iloc[0]
     raw["invoice_items"].loc[raw["invoice_items"]["id"] == victim["id"], "total_including_tax"] = "12,50"
-    ledger, rejected = to_ledger(raw, ZONE)
+    ledger, rejected = to_ledger(raw, DAY)
     assert list(rejected["entity"]) == ["invoice_item", "invoice"]
     assert rejected.iloc[1]["source_id"] == victim["invoice_id"]
     assert "total_including_tax" in rejected.iloc[1]["reason"]
@@ -86,9 +88,9 @@ def test_a_malformed_item_quarantines_its_invoice_and_the_day_goes_on(cliniko):
 
 
 def test_patient_names_never_enter_a_reason(cliniko):
-    raw = extract_day(cliniko, date(2026, 10, 14), ZONE)
+    raw = extract(cliniko, DAY)
     raw["patients"].loc[0, "id"] = "not-an-id"
     name = raw["patients"].loc[0, "first_name"]
-    _, rejected = to_ledger(raw, ZONE)
+    _, rejected = to_ledger(raw, DAY)
     assert not rejected.empty
     assert name not in rejected.to_string()

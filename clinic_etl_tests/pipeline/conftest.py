@@ -5,15 +5,25 @@ from decimal import Decimal
 from typing import ClassVar
 
 import dagster as dg
+import httpx
 import pytest
 
-from clinic_etl.definitions import SYNC_ASSETS
-from clinic_etl.resources import MappingResource, SandboxClinikoResource, SandboxXeroResource, StateStoreResource
-from clinic_etl.resources.xero import _sandbox_transport
+from clinic_etl.assets import sync_assets
+from clinic_etl.partitions import daily_partitions
+from clinic_etl.resources import MappingResource, RunMemoryIOManager, StateStoreResource
 from clinic_etl.sandbox.cliniko import build_practice, create_app
+from clinic_etl.sandbox.resources import SandboxClinikoResource, SandboxXeroResource
 from clinic_etl.sandbox.transport import InProcessTransport
+from clinic_etl.sandbox.xero import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from clinic_etl.sandbox.xero import create_app as xero_app
+from clinic_etl.settings import Settings
+from clinic_etl.store import StateStore
+from clinic_etl.xero.auth import XeroAuth
+from clinic_etl.xero.client import XeroClient
 
 DAY = "2026-10-14"
+SYNC_ASSETS = sync_assets(daily_partitions(Settings.from_env({})))
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 class Sandbox:
@@ -25,30 +35,33 @@ class Sandbox:
     def resources(self, mapping: str | None = None, cliniko=None, idempotency_ttl_s: float = 360.0) -> dict:
         xero = SandboxXeroResource(state_path=self.xero_state, idempotency_ttl_s=idempotency_ttl_s)
         return {
-            "cliniko": cliniko or SandboxClinikoResource(),
+            "source": cliniko or SandboxClinikoResource(),
             "xero": xero,
             "state_store": StateStoreResource(url=self.db_url),
             "mapping": MappingResource(path=mapping),
+            "io_manager": RunMemoryIOManager(),
         }
 
-    def sync(self, day: str = DAY, **kwargs) -> dg.ExecuteInProcessResult:
+    def sync(self, day: str = DAY, until: str | None = None, **kwargs) -> dg.ExecuteInProcessResult:
+        """One run of the sync graph: one day, or the days `day`..`until` as a single-run backfill."""
+        window = {"tags": {RANGE_START: day, RANGE_END: until}} if until else {"partition_key": day}
         return dg.materialize(
-            SYNC_ASSETS,
-            partition_key=day,
-            resources=self.resources(**kwargs),
-            instance=self.instance,
-            raise_on_error=False,
+            SYNC_ASSETS, resources=self.resources(**kwargs), instance=self.instance, raise_on_error=False, **window
         )
 
-    def xero(self):
-        from clinic_etl.store import StateStore
+    def xero(self) -> XeroClient:
+        transport = InProcessTransport(xero_app(self.xero_state))
+        auth = XeroAuth(
+            "http://xero.sandbox", SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, store=None, transport=transport
+        )
+        return XeroClient("http://xero.sandbox", auth, transport=transport)
 
-        return SandboxXeroResource(state_path=self.xero_state).client(StateStore.open(self.db_url))
+    def store(self) -> StateStore:
+        return StateStore.open(self.db_url)
 
     def admin(self, method: str, path: str, **kwargs):
-        import httpx
-
-        with httpx.Client(transport=_sandbox_transport(self.xero_state), base_url="http://xero.sandbox") as http:
+        transport = InProcessTransport(xero_app(self.xero_state))
+        with httpx.Client(transport=transport, base_url="http://xero.sandbox") as http:
             return http.request(method, path, **kwargs)
 
 
@@ -63,8 +76,12 @@ def practice():
     return build_practice()
 
 
-def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
-    return {k: getattr(v, "value", v) for k, v in result.asset_materializations_for_node(asset)[-1].metadata.items()}
+def metadata(result: dg.ExecuteInProcessResult, asset: str, day: str | None = None) -> dict:
+    """The metadata of an asset's materialization (of `day`, or the run's last one)."""
+    events = result.asset_materializations_for_node(asset)
+    if day is not None:
+        events = [e for e in events if e.partition == day]
+    return {k: getattr(v, "value", v) for k, v in events[-1].metadata.items()}
 
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
@@ -78,14 +95,11 @@ def money(value) -> Decimal:
 class EditableCliniko(SandboxClinikoResource):
     """The simulator serving a practice the test edits between runs (swapped by class, not mocked)."""
 
-    transports: ClassVar[dict[int, object]] = {}
     practices: ClassVar[dict[int, object]] = {}
     slot: int = 0
 
     def _transport(self):
-        if self.slot not in self.transports:
-            self.transports[self.slot] = InProcessTransport(create_app(self.practices[self.slot]))
-        return self.transports[self.slot]
+        return InProcessTransport(create_app(self.practices[self.slot]))
 
 
 @pytest.fixture
@@ -94,4 +108,3 @@ def editable(sandbox, request):
     EditableCliniko.practices[slot] = copy.deepcopy(build_practice())
     yield slot, EditableCliniko.practices[slot]
     EditableCliniko.practices.pop(slot, None)
-    EditableCliniko.transports.pop(slot, None)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import re
 
 import pytest
 
@@ -13,6 +14,12 @@ SYDNEY = dt.timezone(dt.timedelta(hours=11))
 def utc(day: str, hour: int) -> str:
     local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=SYDNEY)
     return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def xero_date(value: str) -> str:
+    """Xero's JSON date "/Date(1760572800000+0000)/" -> "2026-10-16"."""
+    millis = int(re.match(r"/Date\((-?\d+)", value).group(1))
+    return dt.datetime.fromtimestamp(millis / 1000, dt.UTC).date().isoformat()
 
 
 def open_invoices(practice, day):
@@ -47,7 +54,7 @@ def test_paid_on_a_later_day_and_deleted_after_sync(sandbox, editable):
     }
     paid = xero[f"CLK-{paid_later['number']}"]
     assert paid["Status"] == "PAID" and money(paid["AmountPaid"]) == money(paid_later["total_amount"])
-    assert paid["Payments"] and paid["Payments"][0].get("Date", "").startswith("/Date(") or paid["Payments"]
+    assert [xero_date(p["Date"]) for p in paid["Payments"]] == [later]  # dated on the local day it was paid
     assert xero[f"CLK-{deleted_later['number']}"]["Status"] == "VOIDED"
     again = sandbox.sync(DAY, cliniko=cliniko)  # the first day, re-run after the changes, converges too
     assert checks(again)["xero_matches_source"] and metadata(again, "xero_sync")["writes"] == 0
@@ -58,9 +65,6 @@ def test_a_lost_state_store_adopts_what_xero_has_and_doubles_nothing(sandbox):
     assert checks(first)["xero_matches_source"]
     created = metadata(first, "xero_sync")
     os.remove(sandbox.db_url.removeprefix("sqlite:///"))  # the crash lost every mapping, Xero kept the writes
-    from clinic_etl.resources.store import _open
-
-    _open.cache_clear()
     second = sandbox.sync(DAY, idempotency_ttl_s=0)
     assert checks(second)["xero_matches_source"], metadata(second, "xero_reconciliation")
     done = metadata(second, "xero_sync")

@@ -9,13 +9,12 @@ import dagster as dg
 import pytest
 import uvicorn
 
-from clinic_etl.definitions import SYNC_ASSETS
 from clinic_etl.deployment import resources
 from clinic_etl.resources import ClinikoResource, XeroResource
 from clinic_etl.sandbox.serve import combined_app, environment
 from clinic_etl.settings import Settings
 
-from .conftest import DAY, checks, metadata
+from .conftest import DAY, SYNC_ASSETS, checks, metadata
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def test_sync_over_real_http_then_rerun_writes_nothing(served, tmp_path, monkeyp
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CLINIC_ETL_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     chosen = resources(Settings.from_env())
-    assert type(chosen["cliniko"]) is ClinikoResource and type(chosen["xero"]) is XeroResource
+    assert type(chosen["source"]) is ClinikoResource and type(chosen["xero"]) is XeroResource
     instance = dg.DagsterInstance.ephemeral()
     first = dg.materialize(SYNC_ASSETS, partition_key=DAY, resources=chosen, instance=instance)
     assert checks(first)["xero_matches_source"]

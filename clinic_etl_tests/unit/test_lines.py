@@ -49,6 +49,7 @@ def ledger(lines: list[tuple[str, str, str, str, str, str]], total: str, tax: st
         "business_id": "1",
         "practitioner_id": None,
         "status": "open",
+        "day": "2026-10-14",
         "total": D(total),
         "tax_total": D(tax),
         "url": None,

@@ -1,17 +1,17 @@
-"""Extract one practice day from Cliniko: the day's invoices and those changed or removed that day, their
-items, and the patients, businesses, practitioners and taxes they reference.
+"""Extract a window of practice days from Cliniko in one pass: the invoices issued in it and those changed or
+removed in it, their items, and the patients, businesses, practitioners and taxes they reference (the
+reference lists read once per run, whatever the window's length).
 
 Only the fields the sync needs are kept (data minimisation: no notes, dates of birth, Medicare numbers).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pandas as pd
 
-from clinic_etl.partitions import day_bounds_utc
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.sources.cliniko.client import ClinikoClient
 
 KEEP: dict[str, list[str]] = {
@@ -91,11 +91,16 @@ def frame(resource: str, records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
-def extract_day(client: ClinikoClient, day: date, zone: ZoneInfo) -> dict[str, pd.DataFrame]:
-    start, end = (_utc(m) for m in day_bounds_utc(day, zone))
+def extract(client: ClinikoClient, window: SyncWindow) -> dict[str, pd.DataFrame]:
+    start, end = (_utc(m) for m in window.bounds_utc())
+    issued = (
+        [f"issue_date:={window.first.isoformat()}"]
+        if window.first == window.last
+        else [f"issue_date:>={window.first.isoformat()}", f"issue_date:<={window.last.isoformat()}"]
+    )
     invoices: dict[str, dict] = {}
     for filters in (
-        [f"issue_date:={day.isoformat()}", *EVERYTHING],
+        [*issued, *EVERYTHING],
         [f"updated_at:>={start}", f"updated_at:<{end}", *EVERYTHING],
         [f"deleted_at:>={start}", f"deleted_at:<{end}", "archived_at:*"],
         [f"archived_at:>={start}", f"archived_at:<{end}", "deleted_at:*"],

@@ -8,15 +8,15 @@ total quarantine the invoice with a reason, and the rest of the day goes on.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from clinic_etl.ledger.models import LEDGER_MODELS
 from clinic_etl.ledger.money import places, to_decimal
-from clinic_etl.ledger.quarantine import no_rejects, rejects, validate_rows
+from clinic_etl.ledger.quarantine import no_rejects, placed, rejects, validate_rows
+from clinic_etl.partitions import SyncWindow
 from clinic_etl.sources.cliniko.schemas import PRIVATE, RawInvoice, RawInvoiceItem, RawPatient
 
 SOURCE = "cliniko"
@@ -27,8 +27,23 @@ def key(entity: str, source_id: object) -> str:
     return f"{SOURCE}:{entity}:{source_id}"
 
 
-def local_date(instant: str, zone: ZoneInfo) -> str:
-    return datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(zone).date().isoformat()
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CHANGES = ("updated_at", "deleted_at", "archived_at")
+
+
+def day_of(invoice: dict, window: SyncWindow) -> str:
+    """The window's day an invoice is synced for: its issue date if in the window, else the local day of its
+    latest change, clamped to the window (the first day when the record is too malformed to tell)."""
+    issued = invoice.get("issue_date")
+    if isinstance(issued, str) and _DATE.match(issued) and window.clamp(issued) == issued:
+        return issued
+    changed = []
+    for column in CHANGES:
+        try:
+            changed.append(window.local_date(invoice[column]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return window.clamp(max(changed)) if changed else window.first.isoformat()
 
 
 def _line(item: pd.Series, line_no: int) -> dict:
@@ -49,10 +64,11 @@ def _line(item: pd.Series, line_no: int) -> dict:
     }
 
 
-def to_ledger(raw: dict[str, pd.DataFrame], zone: ZoneInfo) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    invoices, bad_invoices = validate_rows(raw["invoices"], RawInvoice, "invoice")
-    items, bad_items = validate_rows(raw["invoice_items"], RawInvoiceItem, "invoice_item", private=PRIVATE)
-    patients, bad_patients = validate_rows(raw["patients"], RawPatient, "patient", private=PRIVATE)
+def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    invoices, bad_invoices = validate_rows(raw["invoices"], RawInvoice, SOURCE, "invoice")
+    items, bad_items = validate_rows(raw["invoice_items"], RawInvoiceItem, SOURCE, "invoice_item", private=PRIVATE)
+    patients, bad_patients = validate_rows(raw["patients"], RawPatient, SOURCE, "patient", private=PRIVATE)
+    days = {str(r["id"]): day_of(r, window) for r in raw["invoices"].to_dict("records")}
     problems: dict[str, str] = {}
     item_invoice = dict(zip(raw["invoice_items"]["id"], raw["invoice_items"]["invoice_id"], strict=True))
     for row in bad_items.itertuples():
@@ -98,6 +114,7 @@ def to_ledger(raw: dict[str, pd.DataFrame], zone: ZoneInfo) -> tuple[dict[str, p
                 "business_id": inv.business_id,
                 "practitioner_id": inv.practitioner_id,
                 "status": status,
+                "day": days[inv.id],
                 "total": total,
                 "tax_total": tax,
                 "url": None,
@@ -105,7 +122,7 @@ def to_ledger(raw: dict[str, pd.DataFrame], zone: ZoneInfo) -> tuple[dict[str, p
         )
         lines += invoice_lines
         if status == "paid" and total > 0:
-            paid_on = local_date(inv.closed_at or inv.updated_at, zone)
+            paid_on = window.local_date(inv.closed_at or inv.updated_at)
             payments.append(
                 {
                     "payment_key": key("payment", inv.id),
@@ -138,8 +155,14 @@ def to_ledger(raw: dict[str, pd.DataFrame], zone: ZoneInfo) -> tuple[dict[str, p
             bad_invoices,
             bad_items,
             bad_patients,
-            rejects("invoice", sorted(problems.items())) if problems else no_rejects(),
+            rejects(SOURCE, "invoice", sorted(problems.items())) if problems else no_rejects(),
         ],
         ignore_index=True,
     )
+    by_entity = {
+        "invoice": days,
+        "invoice_item": {str(item): days.get(str(invoice), "") for item, invoice in item_invoice.items()},
+        "patient": {str(r["patient_id"]): days[str(r["id"])] for r in raw["invoices"].to_dict("records")},
+    }
+    rejected = placed(rejected, by_entity, window.first.isoformat())
     return {name: LEDGER_MODELS[name].validate(df, lazy=True) for name, df in frames.items()}, rejected

@@ -1,0 +1,18 @@
+"""Source keys (`cliniko:invoice:123`): the ledger's identity of every record, carrying its source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def source_of(key: str) -> str:
+    return key.split(":", 1)[0]
+
+
+def ids_by_source(keys: Iterable[str]) -> dict[str, list[str]]:
+    """`cliniko:invoice:1`, `cliniko:invoice:2` -> {"cliniko": ["1", "2"]}."""
+    out: dict[str, list[str]] = {}
+    for key in keys:
+        source, _, rest = key.partition(":")
+        out.setdefault(source, []).append(rest.split(":", 1)[-1])
+    return out
