@@ -58,7 +58,14 @@ def sync(settings: Settings, first: str, last: str) -> bool:
             print(f"  {entity + 's':<14} {_count(done, entity)}")
         print(f"  quarantined    {day_rec.get('quarantined', '?')} (see `clinic-etl quarantine`)")
         if day_rec:
-            verdict = "PASSED" if day_rec.get("reconciled") and passed else "FAILED"
+            held = int(day_rec.get("quarantined") or 0)
+            verdict = (
+                "PASSED"
+                if day_rec.get("reconciled") and result.success
+                else f"INCOMPLETE, {held} record(s) held in quarantine"
+                if held and not day_rec.get("mismatches")
+                else "FAILED"
+            )
             print(
                 f"  reconciliation {verdict}: {day_rec.get('invoices_compared')} invoices, source "
                 f"{day_rec.get('source_total')} = Xero {day_rec.get('xero_total')} (difference "

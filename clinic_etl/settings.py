@@ -132,8 +132,9 @@ class Settings(BaseSettings):
 
     @property
     def state_dir(self) -> Path:
-        """Where clinic_etl keeps local files: under DAGSTER_HOME, else ./.clinic_etl."""
-        return Path(self.dagster_home) / "clinic_etl" if self.dagster_home else Path.cwd() / ".clinic_etl"
+        """Where clinic_etl keeps local files: $DAGSTER_HOME/clinic-etl, else ./.clinic_etl. (Not `clinic_etl`:
+        a folder of that name in the working directory would shadow the package for `dagster -m`.)"""
+        return Path(self.dagster_home) / "clinic-etl" if self.dagster_home else Path.cwd() / ".clinic_etl"
 
     @property
     def store_url(self) -> str:

@@ -49,3 +49,29 @@ def add_day_metadata(
     context.add_asset_metadata({"window": f"{window.first}..{window.last}", "days_in_run": len(window.days)})
     for day in window.days:
         context.add_asset_metadata(dict(figures.get(day, {})), partition_key=day)
+
+
+def day_checks(
+    asset: str,
+    check: str,
+    per_day: Mapping[str, tuple[bool, Mapping[str, object]]],
+    *,
+    blocking: bool = False,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> Iterable[dg.AssetCheckEvaluation | dg.AssetCheckResult]:
+    """A check's result for each day of the run (so each partition shows its own pass or failure, as Dagster plans
+    it per partition), then the run's overall result (the check's output)."""
+    for day, (passed, metadata) in per_day.items():
+        yield dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(asset),
+            check_name=check,
+            passed=passed,
+            partition=day,
+            metadata=dict(metadata),
+            severity=severity,
+            blocking=blocking,
+        )
+    failed = sorted(day for day, (passed, _) in per_day.items() if not passed)
+    yield dg.AssetCheckResult(
+        check_name=check, passed=not failed, severity=severity, metadata={"days": len(per_day), "failed_days": failed}
+    )

@@ -5,7 +5,15 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
+from clinic_etl.assets.common import (
+    SINGLE_RUN,
+    add_day_metadata,
+    by_day,
+    day_checks,
+    money,
+    quarantine,
+    reject_table,
+)
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
 from clinic_etl.xero.frames import to_xero
@@ -63,8 +71,11 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         documents, rejected = to_xero(practice_ledger, mapping.load(), xero.org(store))
         quarantine(store, rejected)
         add_day_metadata(context, window, {day: _figures(documents, rejected, day) for day in window.days})
-        bad = unbalanced(documents["invoices"])
         yield dg.Output(documents)
-        yield dg.AssetCheckResult(check_name=BALANCED, passed=not bad, metadata={"unbalanced": bad[:50]})
+        per_day = {}
+        for day in window.days:
+            bad = unbalanced(by_day(documents["invoices"], day))
+            per_day[day] = (not bad, {"unbalanced": bad[:50]})
+        yield from day_checks("xero_documents", BALANCED, per_day, blocking=True)
 
     return xero_documents

@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata
+from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, day_checks
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource, XeroResource
 from clinic_etl.xero.reconcile import by_day, reconcile, summary
@@ -55,26 +55,19 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             held = sum(1 for q in waiting if q.partition_key == day)
             figures.update(quarantined=held, reconciled=figures["mismatches"] == 0 and not held)
         add_day_metadata(context, window, days)
-        figures = summary(result)
-        mismatched = result[~result["ok"]]
-        yield dg.MaterializeResult(metadata={f"run_{k}": v for k, v in figures.items()} | {"run_api_calls": calls})
-        yield dg.AssetCheckResult(
-            check_name=MATCHES,
-            passed=mismatched.empty,
-            metadata={
-                **figures,
-                "failed_days": sorted({d for d, f in days.items() if f["mismatches"]}),
-                "mismatched": [f"{r.day} {r.invoice_key}: {r.problem}" for r in mismatched.head(50).itertuples()],
-            },
+        yield dg.MaterializeResult(
+            metadata={f"run_{k}": v for k, v in summary(result).items()} | {"run_api_calls": calls}
         )
-        yield dg.AssetCheckResult(
-            check_name=COMPLETE,
-            passed=not waiting,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "quarantined": len(waiting),
-                "records": [f"{q.partition_key} {q.source}:{q.entity}:{q.source_id}" for q in waiting[:50]],
-            },
-        )
+        matches = {}
+        for day, figures in days.items():
+            wrong = result[(result["day"] == day) & ~result["ok"]]
+            problems = [f"{r.invoice_key}: {r.problem}" for r in wrong.head(50).itertuples()]
+            matches[day] = (wrong.empty, {**figures, "mismatched": problems})
+        yield from day_checks("xero_reconciliation", MATCHES, matches, blocking=True)
+        complete = {}
+        for day in window.days:
+            held = [f"{q.source}:{q.entity}:{q.source_id}" for q in waiting if q.partition_key == day]
+            complete[day] = (not held, {"quarantined": len(held), "records": held[:50]})
+        yield from day_checks("xero_reconciliation", COMPLETE, complete, severity=dg.AssetCheckSeverity.WARN)
 
     return xero_reconciliation

@@ -64,6 +64,9 @@ def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=CONTACT_COLUMNS[:-2])
+    # The hash covers the source's fields (the plain name), not a disambiguation that depends on which patients
+    # a run happens to hold: a day re-run alone after a month's run must find every contact unchanged.
+    frame["content_hash"] = [content_hash(r) for r in frame.drop(columns="contact_key").to_dict("records")]
     # Xero contact names are unique: two patients with one name stay two contacts, the later id disambiguated
     seen: set[str] = set()
     names = []
@@ -71,7 +74,6 @@ def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
         names.append(disambiguated(name, key) if name.casefold() in seen else name)
         seen.add(name.casefold())
     frame["Name"] = names
-    frame["content_hash"] = [content_hash(r) for r in frame.drop(columns="contact_key").to_dict("records")]
     return frame
 
 

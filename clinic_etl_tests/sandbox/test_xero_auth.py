@@ -13,7 +13,8 @@ from clinic_etl.sandbox.xero import (
     SANDBOX_TENANT_ID,
     create_app,
 )
-from clinic_etl.sandbox.xero.testing import FakeClock, SandboxClient
+
+from .xero_client import FakeClock, SandboxClient
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from clinic_etl.sandbox.xero import add_tracking_category, create_app
-from clinic_etl.sandbox.xero.testing import FakeClock, SandboxClient, accrec
+
+from .xero_client import FakeClock, SandboxClient, accrec
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from importlib import resources
 import pytest
 
 from clinic_etl.sandbox.xero import create_app
-from clinic_etl.sandbox.xero.testing import FakeClock, SandboxClient, accrec
+
+from .xero_client import FakeClock, SandboxClient, accrec
 
 
 @pytest.fixture

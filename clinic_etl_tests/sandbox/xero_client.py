@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from .app import create_app
-from .org import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID
-from .serialize import dumps
+from clinic_etl.sandbox.xero.app import create_app
+from clinic_etl.sandbox.xero.org import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID
+from clinic_etl.sandbox.xero.serialize import dumps
 
 API = "/api.xro/2.0"
 
