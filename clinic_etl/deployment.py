@@ -60,7 +60,11 @@ def resources(settings: Settings) -> dict[str, object]:
     return {
         "source": source_resource(settings),
         "xero": xero_resource(settings),
-        "state_store": StateStoreResource(url=settings.store_url),
+        "state_store": StateStoreResource(
+            url=settings.store_url,
+            secret_key=dg.EnvVar("CLINIC_ETL_SECRET_KEY") if settings.secret_key else None,
+            key_file=None if settings.real_xero else str(settings.state_dir / "secret.key"),
+        ),
         "mapping": MappingResource(path=settings.config_path),
         "io_manager": RunMemoryIOManager(),
     }

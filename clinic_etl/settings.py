@@ -7,6 +7,8 @@ Dagster's ``EnvVar`` so their values never appear in the UI, logs or run config.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from datetime import date
 from pathlib import Path
@@ -51,6 +53,7 @@ class Settings(BaseSettings):
     xero_client_secret: SecretStr | None = Field(None, validation_alias=_env("XERO_CLIENT_SECRET"))
     xero_refresh_token: SecretStr | None = Field(None, validation_alias=_env("XERO_REFRESH_TOKEN"))
     xero_tenant_id: str | None = Field(None, validation_alias=_env("XERO_TENANT_ID"))
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("CLINIC_ETL_SECRET_KEY"))
     xero_api_url: str | None = Field(None, validation_alias=_env("XERO_API_URL"))
     xero_identity_url: str | None = Field(None, validation_alias=_env("XERO_IDENTITY_URL"))
 
@@ -100,6 +103,21 @@ class Settings(BaseSettings):
             raise ValueError("is not a file: give the path of the mapping YAML, or unset it for the defaults")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                raw = base64.urlsafe_b64decode(value.get_secret_value().encode())
+            except (ValueError, binascii.Error):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    "is not a Fernet key (32 url-safe base64 bytes): make one with "
+                    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+                )
+        return value
+
     @model_validator(mode="after")
     def _credentials(self) -> Settings:
         missing = []
@@ -112,10 +130,23 @@ class Settings(BaseSettings):
             ):
                 if value is None:
                     missing.append((name, "the client id and secret of your Xero app (developer.xero.com)"))
+        if self.xero_refresh_token is not None and self.secret_key is None:
+            missing.append(
+                (
+                    "CLINIC_ETL_SECRET_KEY",
+                    "rotated Xero refresh tokens are kept encrypted with it; make one with "
+                    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"',
+                )
+            )
         if missing:
             name, fix = missing[0]
             others = f" (also missing: {', '.join(n for n, _ in missing[1:])})" if len(missing) > 1 else ""
-            raise ValueError(f"{name} is not set, and CLINIC_ETL_SOURCE={self.source} needs it: {fix}{others}")
+            need = (
+                "XERO_REFRESH_TOKEN needs it"
+                if name == "CLINIC_ETL_SECRET_KEY"
+                else f"CLINIC_ETL_SOURCE={self.source} needs it"
+            )
+            raise ValueError(f"{name} is not set, and {need}: {fix}{others}")
         return self
 
     # ---- derived values
@@ -166,7 +197,7 @@ def _explain(exc: ValidationError, env: dict[str, str] | None) -> str:
             lines.append(str(error["msg"]).removeprefix("Value error, "))
             continue
         name = _variable(str(error["loc"][0]))
-        if name.startswith(("CLINIKO_API_KEY", "XERO_CLIENT_SECRET", "XERO_REFRESH_TOKEN")):
+        if name.startswith(("CLINIKO_API_KEY", "XERO_CLIENT_SECRET", "XERO_REFRESH_TOKEN", "CLINIC_ETL_SECRET_KEY")):
             shown = "<secret>"
         else:
             shown = repr(source.get(name, error.get("input")))

@@ -12,10 +12,12 @@ class StateStoreResource(dg.ConfigurableResource):
     """SQLAlchemy URL: sqlite:///... (default) or postgresql+psycopg://... in production."""
 
     url: str
+    secret_key: str | None = None  # CLINIC_ETL_SECRET_KEY (through EnvVar): encrypts stored credentials
+    key_file: str | None = None  # the sandbox's generated key, when no secret_key is set
     _store: StateStore | None = PrivateAttr(None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._store = StateStore.open(self.url)
+        self._store = StateStore.open(self.url, secret_key=self.secret_key, key_file=self.key_file)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._store is not None:

@@ -37,8 +37,9 @@ class StateStore:
         self._held = threading.local()
 
     @classmethod
-    def open(cls, url: str) -> StateStore:
-        """Construct and migrate to head: the normal entry point."""
+    def open(cls, url: str, *, secret_key: str | None = None, key_file: str | None = None) -> StateStore:
+        """Construct and migrate to head: the normal entry point. (secret_key/key_file: credentials at rest,
+        not yet encrypted.)"""
         store = cls(url)
         try:
             store.migrate()
