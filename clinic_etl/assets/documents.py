@@ -22,10 +22,11 @@ BALANCED = "lines_add_up_to_source_totals"
 
 
 def unbalanced(invoices: pd.DataFrame) -> list[str]:
+    live = invoices[invoices["source_status"] != "deleted"]
     return [
         r["invoice_key"]
-        for r in invoices.to_dict("records")
-        if r["state"] != "deleted" and sum((li["LineAmount"] for li in r["LineItems"]), Decimal(0)) != r["total"]
+        for r in live.to_dict("records")
+        if sum((li["LineAmount"] for li in r["LineItems"]), Decimal(0)) != r["total"]
     ]
 
 
@@ -37,7 +38,7 @@ def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: st
         "invoices": len(invoices),
         "payments": len(by_day(documents["payments"], day)),
         "quarantined": len(held),
-        "invoice_total": money(invoices.loc[invoices["state"] != "deleted", "total"]),
+        "invoice_total": money(invoices.loc[invoices["source_status"] != "deleted", "total"]),
         **({"quarantine": reject_table(held)} if len(held) else {}),
     }
 

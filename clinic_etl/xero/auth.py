@@ -66,7 +66,7 @@ class XeroAuth:
 
     def access_token(self) -> str:
         if self._token is None or self._clock() >= self._expires - EARLY_RENEWAL_S:
-            body = self._refresh() if self._seed else self._grant({"grant_type": "client_credentials"})
+            body = self._refresh(self._seed) if self._seed else self._grant({"grant_type": "client_credentials"})
             self._token = body["access_token"]
             self._expires = self._clock() + float(body.get("expires_in", 1800))
         return self._token
@@ -94,18 +94,17 @@ class XeroAuth:
                 ) from None
             raise
 
-    def _refresh(self) -> dict:
-        assert self._seed is not None
+    def _refresh(self, seed: str) -> dict:
         if self._store is None:
-            body = self._grant({"grant_type": "refresh_token", "refresh_token": self._seed})
-            self._seed = body.get("refresh_token", self._seed)
+            body = self._grant({"grant_type": "refresh_token", "refresh_token": seed})
+            self._seed = body.get("refresh_token", seed)
             return body
         seed_name = self._name + ":seed"
-        seed_hash = hashlib.sha256(self._seed.encode()).hexdigest()
+        seed_hash = hashlib.sha256(seed.encode()).hexdigest()
         with self._store.credential_lock(self._name):
             current = self._store.get_credential(self._name)
             if current is None or self._store.get_credential(seed_name) != seed_hash:
-                current = self._seed  # first run, or the operator supplied a new XERO_REFRESH_TOKEN
+                current = seed  # first run, or the operator supplied a new XERO_REFRESH_TOKEN
                 self._store.put_credential(seed_name, seed_hash)
             body = self._grant({"grant_type": "refresh_token", "refresh_token": current})
             rotated = body.get("refresh_token")

@@ -47,7 +47,7 @@ def load_invoices(
     ctx: LoadContext, invoices: pd.DataFrame, contact_ids: dict[str, str], currency: str
 ) -> dict[str, str]:
     """Create/update live invoices. Returns invoice_key -> InvoiceID of those in Xero."""
-    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["state"] != "deleted"}
+    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["source_status"] != "deleted"}
     known = ctx.records("invoice", list(rows))
     ids = {k: r.xero_id for k, r in known.items() if r.xero_id and r.xero_status not in REMOVED}
     create, update = [], []
@@ -101,7 +101,7 @@ def load_invoices(
 
 def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
     """Source-deleted invoices: DELETED if still a draft in Xero, else VOIDED after reversing the payment."""
-    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["state"] == "deleted"}
+    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["source_status"] == "deleted"}
     known = ctx.records("invoice", list(rows))
     elements, by_id = [], {}
     for key, row in rows.items():

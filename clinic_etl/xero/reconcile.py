@@ -16,7 +16,7 @@ COLUMNS = [
     "invoice_key",
     "day",
     "InvoiceNumber",
-    "state",
+    "source_status",
     "expected_total",
     "xero_total",
     "expected_tax",
@@ -30,8 +30,8 @@ COLUMNS = [
 ]
 
 
-def expected_status(state: str, total: Decimal, paid: Decimal, draft: bool) -> set[str]:
-    if state == "deleted":
+def expected_status(source_status: str, total: Decimal, paid: Decimal, draft: bool) -> set[str]:
+    if source_status == "deleted":
         return {"VOIDED", "DELETED", "ABSENT"}
     if draft:
         return {"DRAFT"}
@@ -44,14 +44,14 @@ def reconcile(documents: dict[str, pd.DataFrame], xero_invoices: list[dict]) -> 
     rows = []
     for inv in documents["invoices"].to_dict("records"):
         x = found.get(inv["InvoiceNumber"])
-        removed = inv["state"] == "deleted"
+        removed = inv["source_status"] == "deleted"
         want_paid = Decimal(0) if removed else paid.get(inv["invoice_key"], Decimal(0))
-        statuses = expected_status(inv["state"], inv["total"], want_paid, inv["Status"] == "DRAFT")
+        statuses = expected_status(inv["source_status"], inv["total"], want_paid, inv["Status"] == "DRAFT")
         row = {
             "invoice_key": inv["invoice_key"],
             "day": inv["day"],
             "InvoiceNumber": inv["InvoiceNumber"],
-            "state": inv["state"],
+            "source_status": inv["source_status"],
             "expected_total": inv["total"],
             "expected_tax": inv["tax_total"],
             "expected_paid": want_paid,
@@ -78,7 +78,7 @@ def by_day(result: pd.DataFrame, days: list[str]) -> dict[str, dict[str, object]
 
 
 def summary(result: pd.DataFrame) -> dict[str, object]:
-    live = result[result["state"] != "deleted"]
+    live = result[result["source_status"] != "deleted"]
     source_total = sum(live["expected_total"], Decimal(0))
     xero_total = sum((v for v in live["xero_total"] if v is not None), Decimal(0))
     return {

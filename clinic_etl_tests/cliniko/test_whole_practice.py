@@ -33,7 +33,7 @@ def test_every_invoice_in_the_window_reconciles_under_xero_arithmetic(practice):
     documents, rejected = to_xero(ledger, Mapping(), ORG)
     assert rejected.empty, rejected.to_string()
     for invoice in documents["invoices"].to_dict("records"):
-        if invoice["state"] == "deleted":
+        if invoice["source_status"] == "deleted":
             continue
         items = invoice["LineItems"]
         total = sum(cents(i["Quantity"] * i["UnitAmount"] - i.get("DiscountAmount", 0)) for i in items)
