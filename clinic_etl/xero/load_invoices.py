@@ -81,8 +81,13 @@ def load_invoices(
         else:
             reason = "; ".join(problems) or "no InvoiceID returned"
             ctx.note("invoice", row["invoice_key"], "failed", reason=reason, day=row["day"])
+    editable = []
     for row in update:  # Xero refuses to edit a document with a payment: reverse it, the payment step re-applies it
-        reverse_payment(ctx, invoice_payment_key(row["invoice_key"]), row["day"])
+        if reason := reverse_payment(ctx, invoice_payment_key(row["invoice_key"]), row["day"]):
+            ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], reason, day=row["day"])
+        else:
+            editable.append(row)
+    update = editable
     by_id = {ids[r["invoice_key"]]: r for r in update}
     elements = [
         {"InvoiceID": ids[r["invoice_key"]], **_element(r, contact_ids[r["contact_key"]], currency)} for r in update
@@ -110,8 +115,9 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
             ctx.note("invoice", key, "skipped", reason="deleted at the source before it was synced", day=row["day"])
         elif record.xero_status in REMOVED:
             ctx.note("invoice", key, "unchanged", record.xero_id, day=row["day"])
+        elif reason := reverse_payment(ctx, invoice_payment_key(key), row["day"]):
+            ctx.note("invoice", key, "failed", record.xero_id, reason, day=row["day"])
         else:
-            reverse_payment(ctx, invoice_payment_key(key), row["day"])
             status = "DELETED" if record.xero_status in {"DRAFT", "SUBMITTED"} else "VOIDED"
             elements.append({"InvoiceID": record.xero_id, "Status": status})
             by_id[record.xero_id] = (row, record)
@@ -119,8 +125,11 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
         row, record = by_id.get(result.get("InvoiceID", ""), (None, None))
         if row is None or record is None:
             continue
-        if errors_of(result):
-            reason = "; ".join(errors_of(result))
+        status = result.get("Status")
+        if errors_of(result):  # a retry after a lost reply finds it voided already: read it back
+            status = invoice_status(ctx, record.xero_id)
+        if status not in REMOVED:
+            reason = "; ".join(errors_of(result)) or f"Xero left it {status}"
             ctx.note("invoice", row["invoice_key"], "failed", record.xero_id, reason, day=row["day"])
         else:
             ctx.save(
@@ -128,9 +137,14 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
                 row["invoice_key"],
                 record.xero_id,
                 content_hash=record.content_hash,
-                status=result.get("Status"),
+                status=status,
                 number=record.xero_number,
                 day=row["day"],
             )
-            action = "voided" if result.get("Status") == "VOIDED" else "deleted"
+            action = "voided" if status == "VOIDED" else "deleted"
             ctx.note("invoice", row["invoice_key"], action, record.xero_id, day=row["day"])
+
+
+def invoice_status(ctx: LoadContext, invoice_id: str) -> str | None:
+    invoices = ctx.client.get(f"Invoices/{invoice_id}").get("Invoices") or [{}]
+    return invoices[0].get("Status")

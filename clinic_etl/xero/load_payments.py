@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clinic_etl.http.errors import BadRequestError
 from clinic_etl.ledger.money import to_decimal
 from clinic_etl.xero.outcome import LoadContext, errors_of
 
@@ -20,11 +21,23 @@ def invoice_payment_key(invoice_key: str) -> str:
     return f"{source}:payment:{source_id}"
 
 
-def reverse_payment(ctx: LoadContext, payment_key: str, day: str | None = None) -> bool:
+def reverse_payment(ctx: LoadContext, payment_key: str, day: str | None = None) -> str | None:
+    """Take the payment off its invoice (Xero: Status DELETED). Returns None once it is off (now, earlier, or never
+    made), else why it could not be: the invoice must then not be edited or voided.
+
+    Deleting a payment is not idempotent after Xero's Idempotency-Key window: a retry (or a re-run after a lost
+    reply) is refused with "already deleted". So on a refusal the payment is read back, and one that is deleted
+    counts as done."""
     record = ctx.records("payment", [payment_key]).get(payment_key)
     if record is None or not record.xero_id or record.xero_status == DELETED:
-        return True
-    ctx.client.write("POST", f"Payments/{record.xero_id}", {"Status": DELETED})
+        return None
+    try:
+        ctx.client.write("POST", f"Payments/{record.xero_id}", {"Status": DELETED})
+    except BadRequestError as error:
+        if payment_status(ctx, record.xero_id) != DELETED:
+            reason = f"payment {record.xero_id} could not be reversed: {error}"
+            ctx.note("payment", payment_key, "failed", record.xero_id, reason, day=day)
+            return reason
     ctx.save(
         "payment",
         payment_key,
@@ -35,7 +48,12 @@ def reverse_payment(ctx: LoadContext, payment_key: str, day: str | None = None) 
         day=day,
     )
     ctx.note("payment", payment_key, "reversed", record.xero_id, day=day)
-    return True
+    return None
+
+
+def payment_status(ctx: LoadContext, payment_id: str) -> str | None:
+    payments = ctx.client.get(f"Payments/{payment_id}").get("Payments") or [{}]
+    return payments[0].get("Status")
 
 
 def _adopt(ctx: LoadContext, row: dict, invoice_id: str) -> dict | None:
