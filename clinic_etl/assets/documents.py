@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from clinic_etl.assets.common import (
+    RETRY,
     SINGLE_RUN,
     add_day_metadata,
     by_day,
@@ -14,6 +15,7 @@ from clinic_etl.assets.common import (
     quarantine,
     reject_table,
 )
+from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
 from clinic_etl.xero.frames import to_xero
@@ -50,6 +52,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         group_name="transform",
         kinds={"xero", "pandas"},
         pool="xero_api",
+        retry_policy=RETRY,
         check_specs=[
             dg.AssetCheckSpec(
                 BALANCED,
@@ -67,16 +70,17 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         state_store: StateStoreResource,
     ):
         """Xero contacts, ACCREC invoices (tax-inclusive lines, account codes, tax types, tracking) and payments."""
-        window = SyncWindow.of(context)
-        store = state_store.store()
-        documents, rejected = to_xero(practice_ledger, mapping.load(), xero.org(store))
-        quarantine(store, rejected)
-        add_day_metadata(context, window, {day: _figures(documents, rejected, day) for day in window.days})
-        yield dg.Output(documents)
-        per_day = {}
-        for day in window.days:
-            bad = unbalanced(by_day(documents["invoices"], day))
-            per_day[day] = (not bad, {"unbalanced": bad[:50]})
-        yield from day_checks("xero_documents", BALANCED, per_day, blocking=True)
+        with retry_only_what_can_succeed():
+            window = SyncWindow.of(context)
+            store = state_store.store()
+            documents, rejected = to_xero(practice_ledger, mapping.load(), xero.org(store))
+            quarantine(store, rejected)
+            add_day_metadata(context, window, {day: _figures(documents, rejected, day) for day in window.days})
+            yield dg.Output(documents)
+            per_day = {}
+            for day in window.days:
+                bad = unbalanced(by_day(documents["invoices"], day))
+                per_day[day] = (not bad, {"unbalanced": bad[:50]})
+            yield from day_checks("xero_documents", BALANCED, per_day, blocking=True)
 
     return xero_documents

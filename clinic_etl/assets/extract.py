@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from clinic_etl.assets.common import RETRY, SINGLE_RUN
+from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources.source import SourceResource
 
@@ -20,17 +21,18 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def source_records(context: dg.AssetExecutionContext, source: SourceResource) -> dict[str, pd.DataFrame]:
         """The practice's invoices issued, changed or removed in the run's days, with their items and the
         patients, businesses, practitioners and taxes they reference, as the source serves them."""
-        window = SyncWindow.of(context)
-        before = source.api_calls
-        raw = source.extract(window)
-        context.add_asset_metadata(
-            {
-                "window": f"{window.first}..{window.last}",
-                "source": source.name,
-                **{f"rows_{k}": len(v) for k, v in raw.items()},
-                "api_calls": source.api_calls - before,
-            }
-        )
-        return raw
+        with retry_only_what_can_succeed():
+            window = SyncWindow.of(context)
+            before = source.api_calls
+            raw = source.extract(window)
+            context.add_asset_metadata(
+                {
+                    "window": f"{window.first}..{window.last}",
+                    "source": source.name,
+                    **{f"rows_{k}": len(v) for k, v in raw.items()},
+                    "api_calls": source.api_calls - before,
+                }
+            )
+            return raw
 
     return source_records

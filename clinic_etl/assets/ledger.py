@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
+from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.ledger.keys import ids_by_source
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource
@@ -34,13 +35,14 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         source_records: dict[str, pd.DataFrame],
     ) -> dict[str, pd.DataFrame]:
         """Contacts, invoices, lines and payments in the canonical ledger (Decimal money, local dates)."""
-        window = SyncWindow.of(context)
-        ledger, rejected = source.to_ledger(source_records, window)
-        store = state_store.store()
-        quarantine(store, rejected)
-        for name, ids in ids_by_source(ledger["invoices"]["invoice_key"]).items():
-            store.resolve_quarantine(name, "invoice", ids)
-        add_day_metadata(context, window, {day: _figures(ledger, rejected, day) for day in window.days})
-        return ledger
+        with retry_only_what_can_succeed():
+            window = SyncWindow.of(context)
+            ledger, rejected = source.to_ledger(source_records, window)
+            store = state_store.store()
+            quarantine(store, rejected)
+            for name, ids in ids_by_source(ledger["invoices"]["invoice_key"]).items():
+                store.resolve_quarantine(name, "invoice", ids)
+            add_day_metadata(context, window, {day: _figures(ledger, rejected, day) for day in window.days})
+            return ledger
 
     return practice_ledger

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from clinic_etl.assets.common import RETRY, SINGLE_RUN, add_day_metadata, by_day, quarantine, reject_table
+from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.ledger.quarantine import REJECT_COLUMNS
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
@@ -55,22 +56,23 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         state_store: StateStoreResource,
     ) -> dg.MaterializeResult:
         """What was written to Xero for each day (created, updated, adopted, voided, unchanged or failed), by id."""
-        window = SyncWindow.of(context)
-        store = state_store.store()
-        client = xero.client(store)
-        before = client.calls
-        outcomes = load_documents(client, store, xero_documents, window.days[0], mapping.load().currency)
-        quarantine(store, failures(outcomes))
-        counts = outcomes.groupby(["day", "entity", "action"]).size()
-        for (day, entity, action), n in counts.items():
-            if action in WRITES:
-                store.audit(day, context.run.run_id, entity, action, int(n))
-        add_day_metadata(context, window, {day: _figures(outcomes, day) for day in window.days})
-        return dg.MaterializeResult(
-            metadata={
-                "run_writes": int(outcomes["action"].isin(WRITES).sum()),
-                "run_api_calls": client.calls - before,
-            }
-        )
+        with retry_only_what_can_succeed():
+            window = SyncWindow.of(context)
+            store = state_store.store()
+            client = xero.client(store)
+            before = client.calls
+            outcomes = load_documents(client, store, xero_documents, window.days[0], mapping.load().currency)
+            quarantine(store, failures(outcomes))
+            counts = outcomes.groupby(["day", "entity", "action"]).size()
+            for (day, entity, action), n in counts.items():
+                if action in WRITES:
+                    store.audit(day, context.run.run_id, entity, action, int(n))
+            add_day_metadata(context, window, {day: _figures(outcomes, day) for day in window.days})
+            return dg.MaterializeResult(
+                metadata={
+                    "run_writes": int(outcomes["action"].isin(WRITES).sum()),
+                    "run_api_calls": client.calls - before,
+                }
+            )
 
     return xero_sync

@@ -3,7 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, day_checks
+from clinic_etl.assets.common import RETRY, SINGLE_RUN, add_day_metadata, day_checks
+from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource, XeroResource
 from clinic_etl.xero.reconcile import by_day, reconcile, summary
@@ -19,6 +20,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         group_name="reconcile",
         kinds={"xero"},
         pool="xero_api",
+        retry_policy=RETRY,
         deps=["xero_sync"],
         check_specs=[
             dg.AssetCheckSpec(
@@ -42,32 +44,33 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         state_store: StateStoreResource,
     ):
         """Per-invoice comparison of Xero against the source, with each day's totals on its partition."""
-        window = SyncWindow.of(context)
-        store = state_store.store()
-        client = xero.client(store)
-        before = client.calls
-        numbers = list(xero_documents["invoices"]["InvoiceNumber"])
-        result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [])
-        calls = client.calls - before
-        waiting = [q for day in window.days for q in store.open_quarantine(day)]
-        days = by_day(result, window.days)
-        for day, figures in days.items():
-            held = sum(1 for q in waiting if q.partition_key == day)
-            figures.update(quarantined=held, reconciled=figures["mismatches"] == 0 and not held)
-        add_day_metadata(context, window, days)
-        yield dg.MaterializeResult(
-            metadata={f"run_{k}": v for k, v in summary(result).items()} | {"run_api_calls": calls}
-        )
-        matches = {}
-        for day, figures in days.items():
-            wrong = result[(result["day"] == day) & ~result["ok"]]
-            problems = [f"{r.invoice_key}: {r.problem}" for r in wrong.head(50).itertuples()]
-            matches[day] = (wrong.empty, {**figures, "mismatched": problems})
-        yield from day_checks("xero_reconciliation", MATCHES, matches, blocking=True)
-        complete = {}
-        for day in window.days:
-            held = [f"{q.source}:{q.entity}:{q.source_id}" for q in waiting if q.partition_key == day]
-            complete[day] = (not held, {"quarantined": len(held), "records": held[:50]})
-        yield from day_checks("xero_reconciliation", COMPLETE, complete, severity=dg.AssetCheckSeverity.WARN)
+        with retry_only_what_can_succeed():
+            window = SyncWindow.of(context)
+            store = state_store.store()
+            client = xero.client(store)
+            before = client.calls
+            numbers = list(xero_documents["invoices"]["InvoiceNumber"])
+            result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [])
+            calls = client.calls - before
+            waiting = [q for day in window.days for q in store.open_quarantine(day)]
+            days = by_day(result, window.days)
+            for day, figures in days.items():
+                held = sum(1 for q in waiting if q.partition_key == day)
+                figures.update(quarantined=held, reconciled=figures["mismatches"] == 0 and not held)
+            add_day_metadata(context, window, days)
+            yield dg.MaterializeResult(
+                metadata={f"run_{k}": v for k, v in summary(result).items()} | {"run_api_calls": calls}
+            )
+            matches = {}
+            for day, figures in days.items():
+                wrong = result[(result["day"] == day) & ~result["ok"]]
+                problems = [f"{r.invoice_key}: {r.problem}" for r in wrong.head(50).itertuples()]
+                matches[day] = (wrong.empty, {**figures, "mismatched": problems})
+            yield from day_checks("xero_reconciliation", MATCHES, matches, blocking=True)
+            complete = {}
+            for day in window.days:
+                held = [f"{q.source}:{q.entity}:{q.source_id}" for q in waiting if q.partition_key == day]
+                complete[day] = (not held, {"quarantined": len(held), "records": held[:50]})
+            yield from day_checks("xero_reconciliation", COMPLETE, complete, severity=dg.AssetCheckSeverity.WARN)
 
     return xero_reconciliation

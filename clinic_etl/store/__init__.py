@@ -4,7 +4,8 @@ SQLAlchemy Core on SQLite (default) or PostgreSQL; schema managed by the Alembic
 ``clinic_etl/store/migrations`` and applied by :meth:`StateStore.open`.
 """
 
+from .cipher import CredentialKeyError
 from .records import QuarantineRecord, SyncRecord
 from .store import StateStore
 
-__all__ = ["QuarantineRecord", "StateStore", "SyncRecord"]
+__all__ = ["CredentialKeyError", "QuarantineRecord", "StateStore", "SyncRecord"]

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from .files import private_file
+
 #: busy timeout (seconds) for SQLite writers waiting on another writer.
 SQLITE_BUSY_TIMEOUT = 30.0
 #: execution option read by the SQLite ``begin`` hook: "DEFERRED" (default) or "IMMEDIATE".
@@ -45,7 +47,7 @@ def create_store_engine(url: URL) -> Engine:
     """An engine that never renders bound parameters (credentials, personal data) into errors or logs."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 before SQLite opens it; its -wal/-shm files take the same mode
         engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
         _install_sqlite_hooks(engine)
         return engine
@@ -76,6 +78,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA secure_delete = ON")  # overwritten, not just freed: no old values linger
         _enable_wal(dbapi_connection)
 
     @event.listens_for(engine, "begin")

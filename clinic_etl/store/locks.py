@@ -15,6 +15,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
+from .files import private_file
+
 
 def advisory_key(conn: Connection, purpose: str, name: str) -> int:
     """A stable signed 64-bit advisory-lock key for (current schema, purpose, name)."""
@@ -61,6 +63,7 @@ def sqlite_lock(database: Path, purpose: str, name: str, timeout: float | None) 
     SQLite's file locks are released by the OS if the holder dies.
     """
     path = sqlite_lock_path(database, purpose, name)
+    private_file(path)  # 0600, like the store itself
     conn = sqlite3.connect(path, timeout=3600.0 if timeout is None else timeout, isolation_level=None)
     try:
         try:

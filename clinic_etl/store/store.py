@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,9 @@ from . import audit as _audit
 from . import credentials as _credentials
 from . import quarantine as _quarantine
 from . import sync_map as _sync_map
+from .cipher import CredentialCipher
 from .engine import create_store_engine, normalise_url, safe_url, sqlite_path
+from .files import tighten_sqlite
 from .locks import pg_lock, sqlite_lock
 from .migrate import upgrade
 from .records import QuarantineRecord, SyncRecord
@@ -27,22 +30,44 @@ class StateStore:
     ``postgresql+psycopg://...`` (``postgresql://`` is taken to mean psycopg 3). A PostgreSQL schema is
     chosen with libpq options in the URL, e.g. ``?options=-csearch_path%3Dclinic``.
     ``lock_timeout`` bounds the wait in :meth:`credential_lock` (seconds; None waits forever).
+
+    Credentials are encrypted at rest with Fernet: ``secret_key`` is CLINIC_ETL_SECRET_KEY (a Fernet key); without
+    it, ``key_file`` holds the key (generated on first use, mode 0600: the embedded sandbox). With neither the
+    store opens, but the credential methods raise :class:`~clinic_etl.store.cipher.CredentialKeyError`.
+    A SQLite store's files are created readable by their owner only (0600).
     """
 
-    def __init__(self, url: str, *, lock_timeout: float | None = 120.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        lock_timeout: float | None = 120.0,
+        secret_key: str | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+    ) -> None:
         self._url = normalise_url(url)
         self._sqlite_path = sqlite_path(self._url)
         self._engine = create_store_engine(self._url)
+        try:
+            self._cipher = CredentialCipher.from_sources(secret_key, key_file)
+        except BaseException:
+            self._engine.dispose()
+            raise
         self._lock_timeout = lock_timeout
         self._held = threading.local()
 
     @classmethod
-    def open(cls, url: str, *, secret_key: str | None = None, key_file: str | None = None) -> StateStore:
-        """Construct and migrate to head: the normal entry point. (secret_key/key_file: credentials at rest,
-        not yet encrypted.)"""
-        store = cls(url)
+    def open(
+        cls, url: str, *, secret_key: str | None = None, key_file: str | os.PathLike[str] | None = None
+    ) -> StateStore:
+        """Construct, migrate to head and re-encrypt any credential an older version stored in plain text:
+        the normal entry point."""
+        store = cls(url, secret_key=secret_key, key_file=key_file)
         try:
             store.migrate()
+            _credentials.encrypt_plaintext_rows(store._engine, store._cipher)
+            if store._sqlite_path is not None:
+                tighten_sqlite(store._sqlite_path)  # -wal/-shm left group-readable by an older version
         except BaseException:
             store.dispose()
             raise
@@ -91,10 +116,18 @@ class StateStore:
 
     # -- credentials ------------------------------------------------------------------------------
     def get_credential(self, name: str) -> str | None:
-        return _credentials.get_credential(self._engine, name)
+        """The decrypted value stored under ``name``, or None. Raises CredentialKeyError without a key, or when
+        the key does not decrypt it."""
+        return _credentials.get_credential(self._engine, self._cipher, name)
 
     def put_credential(self, name: str, value: str, *, expected: str | None = None) -> bool:
-        return _credentials.put_credential(self._engine, name, value, expected=expected)
+        """Encrypt and store ``value``; with ``expected``, only if the stored value is ``expected`` (see
+        ``credentials.put_credential``). Raises CredentialKeyError without a key."""
+        return _credentials.put_credential(self._engine, self._cipher, name, value, expected=expected)
+
+    def delete_credential(self, name: str) -> bool:
+        """Forget ``name`` (works without the key, e.g. after it was lost); True if it was there."""
+        return _credentials.delete_credential(self._engine, name)
 
     @contextmanager
     def credential_lock(self, name: str) -> Iterator[None]:

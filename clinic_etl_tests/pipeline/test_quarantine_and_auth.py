@@ -26,7 +26,7 @@ def test_an_unknown_tax_type_in_the_mapping_quarantines_only_taxed_invoices(sand
 
 
 def test_rotated_refresh_tokens_are_stored_before_use_and_survive_a_restart(tmp_path):
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}", key_file=str(tmp_path / "secret.key"))
     transport = InProcessTransport(create_app(tmp_path / "xero.sqlite"))
 
     def auth() -> XeroAuth:
@@ -45,3 +45,20 @@ def test_rotated_refresh_tokens_are_stored_before_use_and_survive_a_restart(tmp_
     assert auth().access_token()  # a new process: it must use the stored token, not the spent seed
     second = store.get_credential(f"xero_refresh_token:{SANDBOX_CLIENT_ID}")
     assert second and second not in {first, SANDBOX_REFRESH_TOKEN}
+
+
+def test_wrong_xero_credentials_fail_at_once_naming_the_variable_without_dagster_retries(sandbox):
+    from clinic_etl.sandbox.resources import SandboxXeroResource
+
+    resources = {**sandbox.resources(), "xero": SandboxXeroResource(state_path=sandbox.xero_state, client_secret="x")}
+    import dagster as dg
+
+    from .conftest import SYNC_ASSETS
+
+    result = dg.materialize(
+        SYNC_ASSETS, partition_key=DAY, resources=resources, instance=sandbox.instance, raise_on_error=False
+    )
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    failures = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
+    assert len(failures) == 1 and "XERO_CLIENT_SECRET" in failures[0] and "x" != failures[0]

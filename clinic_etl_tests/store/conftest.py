@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -73,8 +74,14 @@ def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[StateStore]:
-    s = StateStore.open(store_url)
+def secret_key() -> str:
+    """A fresh CLINIC_ETL_SECRET_KEY: the store encrypts credentials with it."""
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def store(store_url: str, secret_key: str) -> Iterator[StateStore]:
+    s = StateStore.open(store_url, secret_key=secret_key)
     try:
         yield s
     finally:

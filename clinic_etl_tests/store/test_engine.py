@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
 from clinic_etl.store import StateStore
@@ -28,7 +29,7 @@ def test_repr_hides_the_password() -> None:
 
 def test_sqlite_parent_directories_are_created(tmp_path: Path) -> None:
     db = tmp_path / "a" / "b" / "state.db"
-    with StateStore.open(f"sqlite:///{db}") as store:
+    with StateStore.open(f"sqlite:///{db}", secret_key=Fernet.generate_key().decode()) as store:
         store.put_credential("n", "v")
     assert db.is_file()
 

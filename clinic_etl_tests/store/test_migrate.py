@@ -67,23 +67,23 @@ def test_concurrent_migrate_from_threads(store_url: str) -> None:
     assert revisions == ["0001"] * len(stores)
 
 
-def _open_in_process(url: str, start_at: float) -> str | None:
+def _open_in_process(url: str, start_at: float, secret_key: str) -> str | None:
     import time
 
     time.sleep(max(0.0, start_at - time.time()))
-    with StateStore.open(url) as s:
+    with StateStore.open(url, secret_key=secret_key) as s:
         s.put_credential("probe", "ok")
         return _revision(s)
 
 
-def test_concurrent_migrate_from_processes(store_url: str) -> None:
+def test_concurrent_migrate_from_processes(store_url: str, secret_key: str) -> None:
     import time
 
     ctx = get_context("spawn")
     n = 4
     start_at = time.time() + 3.0  # lets every spawned interpreter import first, then all go at once
     with ProcessPoolExecutor(n, mp_context=ctx) as pool:
-        revisions = list(pool.map(_open_in_process, [store_url] * n, [start_at] * n))
+        revisions = list(pool.map(_open_in_process, [store_url] * n, [start_at] * n, [secret_key] * n))
     assert revisions == ["0001"] * n
-    with StateStore.open(store_url) as s:
+    with StateStore.open(store_url, secret_key=secret_key) as s:
         assert s.get_credential("probe") == "ok"

@@ -1,0 +1,45 @@
+"""How a stage's errors meet Dagster's retries: retry what can succeed later, stop at once on what cannot.
+
+- 429 with a known wait: Dagster retries the step after exactly that wait (`RetryRequested`), up to a bound; a
+  wait longer than MAX_WAIT_S (a daily quota) stops the step with the time to re-run.
+- Connection errors and 5xx: raised as they are, for the step's `RetryPolicy` (the HTTP core already retried them).
+- Any other API error (400, 401, 403, 404, a page that does not add up) and data errors: `Failure` with
+  `allow_retries=False`: a retry would fail the same way and only delay the alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from clinic_etl.http.errors import ApiConnectionError, ApiError, InternalServerError, RateLimitError
+
+MAX_WAIT_S = 3600.0
+MAX_RATE_LIMIT_RETRIES = 3
+
+
+@contextmanager
+def retry_only_what_can_succeed() -> Iterator[None]:
+    try:
+        yield
+    except RateLimitError as error:
+        if error.retry_after is None:
+            raise
+        if error.retry_after > MAX_WAIT_S:
+            hours = error.retry_after / 3600
+            raise dg.Failure(
+                description=f"{error}: the API's quota is spent for {hours:.1f} h; re-run this range after that",
+                allow_retries=False,
+            ) from None
+        raise dg.RetryRequested(max_retries=MAX_RATE_LIMIT_RETRIES, seconds_to_wait=error.retry_after) from error
+    except (ApiConnectionError, InternalServerError):
+        raise
+    except ApiError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    except (KeyError, ValueError, TypeError) as error:
+        raise dg.Failure(
+            description=f"{type(error).__name__}: {error} (a defect or unexpected data, not retried)",
+            allow_retries=False,
+        ) from error
