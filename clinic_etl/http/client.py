@@ -7,6 +7,7 @@ than MAX_RETRY_AFTER (a daily limit) is not slept through: the error is raised f
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +18,14 @@ import httpx
 import tenacity
 
 from clinic_etl.http import constants as c
-from clinic_etl.http.errors import ApiConnectionError, ApiStatusError, RateLimitError, error_class
+from clinic_etl.http.errors import (
+    ApiConnectionError,
+    ApiDataError,
+    ApiError,
+    ApiStatusError,
+    RateLimitError,
+    error_class,
+)
 from clinic_etl.http.limits import CallBudget
 
 log = logging.getLogger("clinic_etl.http")
@@ -109,11 +117,36 @@ class ApiClient:
             reraise=True,
         )
         try:
-            return retrying(self._send, method, url, **kwargs)
-        except ApiStatusError as error:
-            if error.status_code == 401 and self._on_auth_error(error):
+            try:
                 return retrying(self._send, method, url, **kwargs)
+            except ApiStatusError as error:
+                if error.status_code == 401 and self._on_auth_error(error):
+                    return retrying(self._send, method, url, **kwargs)
+                raise
+        except ApiError as error:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            if attempts > 1 and self._should_retry(error) and error.args:
+                error.args = (f"{error.args[0]} (gave up after {attempts} attempts)", *error.args[1:])
             raise
+
+    def json_object(self, response: httpx.Response) -> dict[str, Any]:
+        """The body of a successful answer as a JSON object, else ApiDataError (a truncated body, an HTML page
+        served with 200, a JSON array or scalar). The message never quotes the body."""
+        request = response.request
+        method, path = request.method, request.url.path
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            kind = media[:60] if media else "no content type"
+            raise ApiDataError(
+                self.service, method, path, f"answered HTTP {response.status_code} with {kind}, not JSON"
+            )
+        try:
+            body = json.loads(response.content)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            raise ApiDataError(self.service, method, path, "the body is not valid JSON (truncated?)") from None
+        if not isinstance(body, dict):
+            raise ApiDataError(self.service, method, path, f"the body is a JSON {_json_kind(body)}, not an object")
+        return body
 
     def _send(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
@@ -157,3 +190,13 @@ class ApiClient:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("%s; retrying in %.1f s (attempt %d)", exc, wait, state.attempt_number)
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    return "boolean" if isinstance(value, bool) else "number"

@@ -14,6 +14,22 @@ class ApiConnectionError(ApiError):
     """The request never got an answer (DNS, refused, reset, timeout)."""
 
 
+class ApiDataError(ApiError):
+    """A 2xx answer whose content cannot be trusted: not JSON, not the expected shape, or disagreeing with itself
+    (a paging cycle, a `total_entries` that does not match the records received). Not a transient HTTP status, so
+    the retrying core never retries it; the whole read is refused. The message names the service, method, path
+    and what disagreed, never the body's content (bodies hold personal data)."""
+
+    advice = "the day is refused; re-run it"
+
+    def __init__(self, service: str, method: str, path: str, problem: str) -> None:
+        self.service = service
+        self.method = method
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{service} {method} {path}: {problem}: {self.advice}")
+
+
 class ApiStatusError(ApiError):
     status_code: int = 0
 

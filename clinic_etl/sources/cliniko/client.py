@@ -1,8 +1,13 @@
 """Cliniko API v1 over httpx: Basic auth with the API key, the shard from the key's suffix, a User-Agent
-with a contact e-mail, `links.next` paging, `q[]` filters, 429 waits on `X-RateLimit-Reset`."""
+with a contact e-mail, `links.next` paging checked against `total_entries`, `q[]` filters, 429 waits on
+`X-RateLimit-Reset`."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
+import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -10,7 +15,10 @@ from typing import Any
 import httpx
 
 from clinic_etl.http.client import ApiClient
-from clinic_etl.http.constants import USER_AGENT
+from clinic_etl.http.constants import MAX_PAGES, USER_AGENT
+from clinic_etl.http.errors import ApiDataError
+
+log = logging.getLogger("clinic_etl.sources.cliniko")
 
 _SHARD = re.compile(r"^[a-z]{2}\d{1,2}$", re.IGNORECASE)
 MAX_PER_PAGE = 100
@@ -36,35 +44,149 @@ class ClinikoClient(ApiClient):
             (base_url or base_url_for(api_key)).rstrip("/") + "/",
             auth=httpx.BasicAuth(api_key, ""),
             headers={"Accept": "application/json", "User-Agent": user_agent},
-            budget_key=f"cliniko-{shard_of(api_key)}-{api_key[-6:]}",
+            budget_key=f"cliniko-{shard_of(api_key)}-{hashlib.sha256(api_key.encode()).hexdigest()[:12]}",
             **kwargs,
         )
 
-    def _same_origin(self, url: str) -> bool:
-        target, base = httpx.URL(url), self.base_url
-        return (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+    def _detail(self, response: httpx.Response) -> str:
+        if response.status_code == 401:  # the key's value never appears, nor the body
+            return "the API key was refused: check CLINIKO_API_KEY (a key of an active Cliniko user, with its shard)"
+        return super()._detail(response)
+
+    def _same_origin(self, url: httpx.URL) -> bool:
+        base = self.base_url
+        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
 
     def pages(self, resource: str, filters: Iterable[str] = (), *, sort: str = "id") -> Iterator[list[dict]]:
-        """Every page of a list route, following `links.next` (never building page URLs ourselves)."""
+        """Every page of a list route, following `links.next` (never building page URLs ourselves), each record
+        once. The whole list is read and checked before the first page is yielded: every page must be JSON with
+        the list and a `total_entries`, paging must not cycle or outrun the total, and the distinct records
+        received must number exactly the total. Cliniko reports the total of the filtered set on every page: if
+        it changes during paging the set changed under us, so the list is read once more from the start. Any
+        disagreement raises ApiDataError (not retried: the day is refused)."""
         params: list[tuple[str, str]] = [("per_page", str(MAX_PER_PAGE)), ("sort", sort)]
         params += [("q[]", f) for f in filters]
-        url: str | None = resource
-        first = True
-        while url:
-            response = self.request("GET", url, params=params if first else None)
-            body = response.json()
-            yield list(body.get(_plural_key(resource, body)) or [])
-            url = (body.get("links") or {}).get("next")
-            if url and not self._same_origin(url):
-                raise ValueError(f"Cliniko paging link leaves the API host ({httpx.URL(url).host}); refusing")
-            first = False
+        try:
+            read = self._read_list(resource, params)
+        except _SetChanged as change:
+            log.warning("%s; reading the list again from the start", change.describe())
+            try:
+                read = self._read_list(resource, params)
+            except _SetChanged as again:
+                raise self._data_error(
+                    again.path,
+                    f"{change.describe()}, then again when re-read ({again.describe()}): the set keeps "
+                    "changing during paging",
+                ) from None
+        yield from read
+
+    def _data_error(self, path: str, problem: str) -> ApiDataError:
+        return ApiDataError(self.service, "GET", path, problem)
+
+    def _read_list(self, resource: str, params: list[tuple[str, str]]) -> list[list[dict]]:
+        """One pass over a list route, from its first page to its last; raises _SetChanged if the total moves."""
+        key = _list_key(resource)
+        url: str = resource
+        path = ""
+        pages: list[list[dict]] = []
+        seen: dict[str, dict] = {}
+        visited: set[tuple] = set()
+        total: int | None = None
+        cap = MAX_PAGES
+        while True:
+            number = len(pages) + 1
+            if number > cap:
+                raise self._data_error(
+                    path,
+                    f"links.next goes on past page {cap} although total_entries says {total} ({MAX_PER_PAGE} per page)",
+                )
+            response = self.request("GET", url, params=params if number == 1 else None)
+            path = path or response.request.url.path
+            visited.add(_page_key(response.request.url))
+            body = self.json_object(response)
+
+            page_total = self._total_of(body, path, number)
+            if total is None:
+                total = page_total
+                cap = min(math.ceil(total / MAX_PER_PAGE) + 1, MAX_PAGES)
+            elif page_total != total:
+                raise _SetChanged(path, total, page_total, number)
+
+            if key not in body:
+                raise self._data_error(path, f"page {number} has no `{key}` list")
+            rows = body[key]
+            if not isinstance(rows, list):
+                raise self._data_error(path, f"page {number}'s `{key}` is a {_kind(rows)}, not a list")
+            if not rows and len(seen) < total:
+                raise self._data_error(
+                    path, f"total_entries says {total} but {len(seen)} records were received (page {number} was empty)"
+                )
+            fresh: list[dict] = []
+            for row in rows:
+                if not isinstance(row, dict) or row.get("id") in (None, ""):
+                    raise self._data_error(path, f"page {number} holds a `{key}` entry without an id")
+                record_id = str(row["id"])
+                if record_id not in seen:
+                    seen[record_id] = row
+                    fresh.append(row)
+                elif seen[record_id] != row:
+                    raise self._data_error(
+                        path, f"record {record_id} came twice with different content (again on page {number})"
+                    )
+            pages.append(fresh)
+
+            following = self._next_url(body, path, number, visited)
+            if following is None:
+                break
+            url = str(following)
+        if len(seen) != total:
+            raise self._data_error(
+                path, f"total_entries says {total} but {len(seen)} records were received ({len(pages)} pages)"
+            )
+        return pages
+
+    def _total_of(self, body: dict, path: str, number: int) -> int:
+        if "total_entries" not in body:
+            raise self._data_error(path, f"page {number} has no total_entries")
+        total = body["total_entries"]
+        if isinstance(total, bool) or not isinstance(total, int):
+            raise self._data_error(path, f"page {number}'s total_entries is a {_kind(total)}, not an integer")
+        if total < 0:
+            raise self._data_error(path, f"page {number}'s total_entries is negative ({total})")
+        return total
+
+    def _next_url(self, body: dict, path: str, number: int, visited: set[tuple]) -> httpx.URL | None:
+        """The checked `links.next` of a page, or None on the last page."""
+        links = body.get("links")
+        if links is None:
+            return None
+        if not isinstance(links, dict):
+            raise self._data_error(path, f"page {number}'s links is a {_kind(links)}, not an object")
+        this = links.get("self")
+        if isinstance(this, str):
+            with contextlib.suppress(httpx.InvalidURL, TypeError, ValueError):
+                visited.add(_page_key(httpx.URL(this)))
+        raw = links.get("next")
+        if raw is None:
+            return None
+        try:
+            url = httpx.URL(raw) if isinstance(raw, str) and raw.strip() else None
+        except (httpx.InvalidURL, TypeError, ValueError):
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise self._data_error(path, f"links.next of page {number} is not an absolute URL")
+        if not self._same_origin(url):
+            raise self._data_error(path, f"links.next of page {number} leaves the API host ({url.host[:60]}); refusing")
+        if url.path != path and not path.startswith(url.path.rstrip("/") + "/"):
+            # the same route, or its parent collection: Cliniko's own example of a `/cancelled` list pages on
+            # through the parent route (reference/cliniko/examples/individual_appointments_cancelled_list.json)
+            raise self._data_error(path, f"links.next of page {number} leads to another route; refusing")
+        if _page_key(url) in visited:
+            raise self._data_error(path, f"links.next of page {number} points back to a page already read (a cycle)")
+        return url
 
     def list(self, resource: str, filters: Iterable[str] = (), *, sort: str = "id") -> list[dict]:
-        rows: dict[str, dict] = {}
-        for page in self.pages(resource, filters, sort=sort):
-            for row in page:  # de-duplicate by id: page-number paging over a changing set can repeat rows
-                rows[str(row.get("id"))] = row
-        return list(rows.values())
+        return [row for page in self.pages(resource, filters, sort=sort) for row in page]
 
     def list_by_ids(self, resource: str, field: str, ids: Iterable[str], extra: Iterable[str] = ()) -> list[dict]:
         """`q[]=<field>:=1,2,3` in batches short enough for any URL length limit."""
@@ -76,10 +198,35 @@ class ClinikoClient(ApiClient):
         return rows
 
 
-def _plural_key(resource: str, body: dict) -> str:
-    """`invoices/7/invoice_items` -> `invoice_items`; `practitioners/inactive` -> `practitioners`."""
-    for segment in reversed(resource.strip("/").split("/")):
-        if isinstance(body.get(segment), list):
-            return segment
-    lists = [k for k, v in body.items() if isinstance(v, list)]
-    return lists[0] if lists else resource
+class _SetChanged(Exception):
+    """`total_entries` moved between the first page and a later one: the filtered set changed during paging."""
+
+    def __init__(self, path: str, first: int, later: int, page: int) -> None:
+        super().__init__(path, first, later, page)
+        self.path, self.first, self.later, self.page = path, first, later, page
+
+    def describe(self) -> str:
+        return f"total_entries changed from {self.first} to {self.later} on page {self.page}"
+
+
+_STATE_SEGMENTS = frozenset({"inactive", "deleted", "archived", "cancelled"})
+
+
+def _list_key(resource: str) -> str:
+    """The array key of a list route: `invoices/7/invoice_items` -> `invoice_items`, `practitioners/inactive` ->
+    `practitioners`, `appointments/70644/invoices/deleted` -> `invoices`."""
+    segments = [s for s in resource.split("?", 1)[0].strip("/").split("/") if s and not s.isdigit()]
+    named = [s for s in segments if s not in _STATE_SEGMENTS]
+    return (named or segments or [resource])[-1]
+
+
+def _page_key(url: httpx.URL) -> tuple:
+    """A page's identity for cycle detection: origin, path and the query in any order (`page` defaults to 1)."""
+    query = sorted(url.params.multi_items())
+    if "page" not in url.params:
+        query = sorted([*query, ("page", "1")])
+    return (url.scheme, url.host, url.port, url.path, tuple(query))
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
