@@ -50,7 +50,10 @@ def test_rotated_refresh_tokens_are_stored_before_use_and_survive_a_restart(tmp_
 def test_wrong_xero_credentials_fail_at_once_naming_the_variable_without_dagster_retries(sandbox):
     from clinic_etl.sandbox.resources import SandboxXeroResource
 
-    resources = {**sandbox.resources(), "xero": SandboxXeroResource(state_path=sandbox.xero_state, client_secret="wrong-secret-9431")}
+    resources = {
+        **sandbox.resources(),
+        "xero": SandboxXeroResource(state_path=sandbox.xero_state, client_secret="wrong-secret-9431"),
+    }
     import dagster as dg
 
     from .conftest import SYNC_ASSETS
