@@ -27,6 +27,11 @@ def failures(outcomes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def settled_by_source(outcomes: pd.DataFrame) -> dict[str, list[str]]:
+    done = outcomes.loc[outcomes["action"] != "failed", "key"]
+    return {name: list(keys) for name, keys in done.groupby(done.str.split(":").str[0])}
+
+
 def _figures(outcomes: pd.DataFrame, day: str) -> dict[str, object]:
     done = by_day(outcomes, day)
     counts = done.groupby(["entity", "action"]).size()
@@ -63,6 +68,8 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             before = client.calls
             outcomes = load_documents(client, store, xero_documents, window.days[0], mapping.load().currency)
             quarantine(store, failures(outcomes))
+            for name, keys in settled_by_source(outcomes).items():  # refused before, in Xero now
+                store.resolve_quarantine(name, "xero_load", keys)
             counts = outcomes.groupby(["day", "entity", "action"]).size()
             for (day, entity, action), n in counts.items():
                 if action in WRITES:

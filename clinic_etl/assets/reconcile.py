@@ -10,6 +10,22 @@ from clinic_etl.resources import StateStoreResource, XeroResource
 from clinic_etl.xero.reconcile import by_day, reconcile, summary
 
 MATCHES = "xero_matches_source"
+
+
+def held_invoices(waiting: list) -> frozenset[str]:
+    """Invoice keys that quarantine accounts for: rejected invoices, and records Xero refused (an invoice, or its
+    payment: `<source>:payment:<id>` stands for `<source>:invoice:<id>`)."""
+    keys = set()
+    for q in waiting:
+        if q.entity == "invoice":
+            keys.add(f"{q.source}:invoice:{q.source_id}")
+        elif q.entity == "xero_load" and q.source_id.count(":") == 2:
+            source, entity, source_id = q.source_id.split(":")
+            if entity in ("invoice", "payment"):
+                keys.add(f"{source}:invoice:{source_id}")
+    return frozenset(keys)
+
+
 COMPLETE = "nothing_quarantined"
 
 
@@ -50,9 +66,10 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             client = xero.client(store)
             before = client.calls
             numbers = list(xero_documents["invoices"]["InvoiceNumber"])
-            result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [])
-            calls = client.calls - before
             waiting = [q for day in window.days for q in store.open_quarantine(day)]
+            held = held_invoices(waiting)
+            result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [], held)
+            calls = client.calls - before
             days = by_day(result, window.days)
             for day, figures in days.items():
                 held = sum(1 for q in waiting if q.partition_key == day)

@@ -101,6 +101,9 @@ class StateStore:
     ) -> dict[str, SyncRecord]:
         return _sync_map.get_records(self._engine, tenant_id, entity, source_keys)
 
+    def get_records_by_number(self, tenant_id: str, entity: str, numbers: Iterable[str]) -> dict[str, list[SyncRecord]]:
+        return _sync_map.get_records_by_number(self._engine, tenant_id, entity, numbers)
+
     def record(self, records: Iterable[SyncRecord]) -> None:
         _sync_map.record(self._engine, records)
 

@@ -42,6 +42,21 @@ def get_records(
     return out
 
 
+def get_records_by_number(
+    engine: Engine, tenant_id: str, entity: str, numbers: Iterable[str]
+) -> dict[str, list[SyncRecord]]:
+    """Records of ``entity`` for ``tenant_id`` that hold one of ``numbers`` in Xero (e.g. an InvoiceNumber), by
+    number: who already owns a number, whatever its source key."""
+    wanted = check_keys(numbers, "numbers")
+    base = select(sync_map).where(sync_map.c.tenant_id == tenant_id, sync_map.c.entity == entity)
+    out: dict[str, list[SyncRecord]] = {}
+    with engine.connect() as conn:
+        for chunk in chunked(wanted, IN_CHUNK):
+            for row in conn.execute(base.where(sync_map.c.xero_number.in_(chunk))):
+                out.setdefault(row.xero_number, []).append(_to_record(row))
+    return out
+
+
 def record(engine: Engine, records: Iterable[SyncRecord]) -> None:
     """Insert or update every record in one transaction, stamping ``synced_at`` with now (UTC).
 

@@ -13,6 +13,33 @@ from clinic_etl.xero.load_payments import invoice_payment_key, reverse_payment
 from clinic_etl.xero.outcome import LoadContext, errors_of
 
 REMOVED = {"VOIDED", "DELETED"}
+CLASH_FIX = "Xero invoice numbers are unique, so give one of them another number in the source (never merged)"
+
+
+def number_clashes(ctx: LoadContext, rows: list[dict]) -> dict[str, str]:
+    """Source invoices that cannot have their InvoiceNumber, with the reason: the number already belongs to
+    another source invoice in Xero (the state store says which), or two invoices of this run share it (the one
+    that holds it already keeps it, else the lowest source id). Source keys identify documents, never numbers."""
+    holders = ctx.store.get_records_by_number(ctx.tenant_id, "invoice", [r["InvoiceNumber"] for r in rows])
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["InvoiceNumber"], []).append(row)
+    clashes = {}
+    for number, group in groups.items():
+        held = [r.source_key for r in holders.get(number, [])]
+        keys = sorted((r["invoice_key"] for r in group), key=lambda k: (len(k), k))
+        owner = next((k for k in keys if k in held), None) or (held[0] if held else keys[0])
+        for key in keys:
+            if key != owner:
+                clashes[key] = f"{number} is also {owner}'s invoice number: {CLASH_FIX}"
+    return clashes
+
+
+def owner_of(ctx: LoadContext, found: dict, key: str) -> str | None:
+    """The other source invoice the state store maps this Xero invoice to, if any (then it is not adopted)."""
+    number = found.get("InvoiceNumber") or ""
+    holders = ctx.store.get_records_by_number(ctx.tenant_id, "invoice", [number]).get(number, [])
+    return next((r.source_key for r in holders if r.source_key != key and r.xero_id == found["InvoiceID"]), None)
 
 
 def _element(row: dict, contact_id: str, currency: str) -> dict:
@@ -48,6 +75,8 @@ def load_invoices(
 ) -> dict[str, str]:
     """Create/update live invoices. Returns invoice_key -> InvoiceID of those in Xero."""
     rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["source_status"] != "deleted"}
+    for key, reason in number_clashes(ctx, list(rows.values())).items():
+        ctx.note("invoice", key, "failed", reason=reason, day=rows.pop(key)["day"])
     known = ctx.records("invoice", list(rows))
     ids = {k: r.xero_id for k, r in known.items() if r.xero_id and r.xero_status not in REMOVED}
     create, update = [], []
@@ -60,18 +89,20 @@ def load_invoices(
             update.append(row)
         else:
             ctx.note("invoice", key, "unchanged", ids[key], day=row["day"])
-    by_number = {r["InvoiceNumber"]: r for r in create}
+    by_number = {r["InvoiceNumber"]: r for r in create}  # unique: number_clashes held back the others
     elements = [_element(r, contact_ids[r["contact_key"]], currency) for r in create]
     for result in ctx.client.write_batches("PUT", "Invoices", elements, unitdp=4):
         row = by_number.get(result.get("InvoiceNumber", ""))
         if row is None:
             continue
-        problems = errors_of(result)
+        problems, owner = errors_of(result), None
         if not problems and result.get("InvoiceID"):
             ids[row["invoice_key"]] = result["InvoiceID"]
             _save(ctx, row, result, row["content_hash"], "created")
-        elif any("unique" in p.lower() for p in problems) and (
-            found := ctx.client.invoices_by_number([row["InvoiceNumber"]])
+        elif (
+            any("unique" in p.lower() for p in problems)
+            and (found := ctx.client.invoices_by_number([row["InvoiceNumber"]]))
+            and not (owner := owner_of(ctx, found[0], row["invoice_key"]))
         ):
             ids[row["invoice_key"]] = found[0]["InvoiceID"]
             same = to_decimal(found[0].get("Total", "0")) == row["total"] and found[0].get("Status") not in REMOVED
@@ -80,6 +111,8 @@ def load_invoices(
                 update.append(row)
         else:
             reason = "; ".join(problems) or "no InvoiceID returned"
+            if owner:
+                reason = f"{row['InvoiceNumber']} is already {owner}'s invoice in Xero: {CLASH_FIX}"
             ctx.note("invoice", row["invoice_key"], "failed", reason=reason, day=row["day"])
     editable = []
     for row in update:  # Xero refuses to edit a document with a payment: reverse it, the payment step re-applies it

@@ -25,6 +25,7 @@ COLUMNS = [
     "xero_paid",
     "expected_status",
     "xero_status",
+    "held",
     "ok",
     "problem",
 ]
@@ -38,12 +39,17 @@ def expected_status(source_status: str, total: Decimal, paid: Decimal, draft: bo
     return {"PAID"} if paid == total else {"AUTHORISED"}
 
 
-def reconcile(documents: dict[str, pd.DataFrame], xero_invoices: list[dict]) -> pd.DataFrame:
+def reconcile(
+    documents: dict[str, pd.DataFrame], xero_invoices: list[dict], held: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """One row per source invoice. Those `held` in quarantine are accounted for, not compared (their number may
+    even be another invoice's in Xero): they make the day incomplete, never a mismatch nor a pass."""
     found = {i.get("InvoiceNumber"): i for i in xero_invoices}
     paid = {r["invoice_key"]: r["Amount"] for r in documents["payments"].to_dict("records")}
     rows = []
     for inv in documents["invoices"].to_dict("records"):
-        x = found.get(inv["InvoiceNumber"])
+        is_held = inv["invoice_key"] in held
+        x = None if is_held else found.get(inv["InvoiceNumber"])
         removed = inv["source_status"] == "deleted"
         want_paid = Decimal(0) if removed else paid.get(inv["invoice_key"], Decimal(0))
         statuses = expected_status(inv["source_status"], inv["total"], want_paid, inv["Status"] == "DRAFT")
@@ -62,13 +68,16 @@ def reconcile(documents: dict[str, pd.DataFrame], xero_invoices: list[dict]) -> 
             "xero_status": x.get("Status") if x else "ABSENT",
         }
         problems = []
+        if is_held:
+            rows.append({**row, "xero_status": "HELD", "held": True, "ok": True, "problem": "held in quarantine"})
+            continue
         if row["xero_status"] not in statuses:
             problems.append(f"status {row['xero_status']} (expected {row['expected_status']})")
         if x is not None and not removed:
             for name in ("total", "tax", "paid"):
                 if row[f"xero_{name}"] != row[f"expected_{name}"]:
                     problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
-        rows.append({**row, "ok": not problems, "problem": "; ".join(problems)})
+        rows.append({**row, "held": False, "ok": not problems, "problem": "; ".join(problems)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -78,15 +87,21 @@ def by_day(result: pd.DataFrame, days: list[str]) -> dict[str, dict[str, object]
 
 
 def summary(result: pd.DataFrame) -> dict[str, object]:
+    """Totals: the source's, Xero's, and the money held back in quarantine; `difference` is what neither Xero
+    nor the quarantine accounts for (0.00 on a reconciled day)."""
     live = result[result["source_status"] != "deleted"]
+    held = live[live["held"].astype(bool)]
     source_total = sum(live["expected_total"], Decimal(0))
+    held_total = sum(held["expected_total"], Decimal(0))
     xero_total = sum((v for v in live["xero_total"] if v is not None), Decimal(0))
     return {
-        "invoices_compared": len(result),
+        "invoices_compared": len(result) - len(result[result["held"].astype(bool)]),
         "mismatches": int((~result["ok"]).sum()) if len(result) else 0,
+        "held": int(result["held"].astype(bool).sum()) if len(result) else 0,
         "source_total": str(cents(source_total)),
         "xero_total": str(cents(xero_total)),
-        "difference": str(cents(xero_total - source_total)),
+        "held_total": str(cents(held_total)),
+        "difference": str(cents(xero_total + held_total - source_total)),
         "source_paid": str(cents(sum(live["expected_paid"], Decimal(0)))),
         "xero_paid": str(cents(sum((v for v in live["xero_paid"] if v is not None), Decimal(0)))),
     }
