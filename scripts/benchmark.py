@@ -108,6 +108,16 @@ def day_metadata(result: Any, asset: str) -> list[dict[str, Any]]:
     ]
 
 
+def failures(result: Any) -> list[str]:
+    """ "step: message" for each failed step of a run (the user's error, not Dagster's wrapper)."""
+    found = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error.cause or event.step_failure_data.error
+            found.append(f"{event.step_key}: {error.message.strip()[:300]}")
+    return found
+
+
 def run_scenario(name: str, home: str, first: str, last: str) -> dict[str, Any]:
     os.environ["DAGSTER_HOME"] = home
     from clinic_etl.run import run_sync
@@ -127,6 +137,7 @@ def run_scenario(name: str, home: str, first: str, last: str) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "runs": len(results),
         "runs_succeeded": sum(r.success for r in results),
+        "failures": [f for r in results for f in failures(r)],
         "days": len(days),
         "days_reconciled": sum(bool(m.get("reconciled")) for m in recs),
         "days_with_reconciliation": len(recs),
@@ -181,6 +192,8 @@ def print_scenario(label: str, f: dict[str, Any]) -> None:
     api, token, writes = xero_counts(f["xero_calls"])
     reconciled = f["days_reconciled"] == f["days"] == f["days_with_reconciliation"]
     print(f"{label} ({f['runs']} run{'s' if f['runs'] != 1 else ''}, {f['runs_succeeded']} succeeded)")
+    for failure in f["failures"]:
+        print(f"  FAILED step              {failure}")
     print(f"  invoices synced          {f['invoices']}")
     print(f"  Xero writes              {f['writes']} (Xero write calls {writes})")
     print(f"  Xero API calls           {api} (token calls {token}, not counted)")
@@ -213,8 +226,11 @@ def print_calls(single: dict[str, Any], daily: dict[str, Any], rerun: dict[str, 
     else:
         print("comparison: the single run synced no invoice")
     writes = xero_counts(rerun["xero_calls"])[2]
-    clean = rerun["writes"] == 0 and writes == 0
-    print(f"re-run writes: {rerun['writes']}, Xero write calls: {writes} ({'0 as required' if clean else 'NOT 0'})")
+    if rerun["runs_succeeded"] < rerun["runs"]:
+        verdict = "the re-run FAILED, so this proves nothing"
+    else:
+        verdict = "0 as required" if rerun["writes"] == 0 and writes == 0 else "NOT 0"
+    print(f"re-run writes: {rerun['writes']}, Xero write calls: {writes} ({verdict})")
 
 
 def cli_run(root: str, cwd: Path, pythonpath: str | None = None) -> dict[str, Any]:
