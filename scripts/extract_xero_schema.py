@@ -3,8 +3,10 @@
 Reads Xero's official ``xero_accounting.yaml`` (MIT, github.com/XeroAPI/Xero-OpenAPI) and writes
 ``clinic_etl/sandbox/xero/schema.json``: ``components.schemas`` with only the keywords that matter for
 validating request bodies (no descriptions or examples), plus the upstream MIT notice under ``x-license``.
-It also writes the same notice to ``clinic_etl/sandbox/xero/NOTICE``. The product never reads the YAML at
-run time; run this script again when the reference spec changes.
+It also writes the same notice to ``clinic_etl/sandbox/xero/NOTICE``, and for the product (which never imports the
+simulator) ``clinic_etl/xero/field_limits.json``: each schema's string fields with a ``maxLength`` and the
+properties that lead to other such schemas. The product never reads the YAML at run time; run this script again
+when the reference spec changes.
 
 Usage: python scripts/extract_xero_schema.py [--spec PATH] [--source PATH] [--out-dir DIR]
 """
@@ -22,6 +24,7 @@ import yaml
 
 REFERENCE_DIR = Path("/work/shared/reference/xero")
 OUT_DIR = Path(__file__).resolve().parent.parent / "clinic_etl" / "sandbox" / "xero"
+LIMITS_OUT = Path(__file__).resolve().parent.parent / "clinic_etl" / "xero" / "field_limits.json"
 
 KEEP = {
     "type",
@@ -63,6 +66,40 @@ def strip(node: Any) -> Any:
         else:
             out[key] = value
     return out
+
+
+def _ref(node: dict[str, Any]) -> str | None:
+    ref = node.get("$ref") or (node.get("items") or {}).get("$ref")
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+
+def field_limits(schemas: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{schema: {property: maxLength | "<Schema>"}} for the schemas reachable from ones with bounded strings."""
+    direct = {
+        name: {
+            prop: sub["maxLength"]
+            for prop, sub in (body.get("properties") or {}).items()
+            if isinstance(sub, dict) and isinstance(sub.get("maxLength"), int)
+        }
+        for name, body in schemas.items()
+    }
+    links = {
+        name: {
+            prop: ref
+            for prop, sub in (body.get("properties") or {}).items()
+            if isinstance(sub, dict) and (ref := _ref(sub)) and ref != name
+        }
+        for name, body in schemas.items()
+    }
+    bounded = {name for name, props in direct.items() if props}
+    changed = True
+    while changed:  # a schema matters when it bounds strings itself or leads to one that does
+        before = len(bounded)
+        bounded |= {name for name, refs in links.items() if set(refs.values()) & bounded}
+        changed = len(bounded) != before
+    return {
+        name: {**direct[name], **{p: r for p, r in links[name].items() if r in bounded}} for name in sorted(bounded)
+    }
 
 
 def mit_notice(source_txt: str) -> str:
@@ -115,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     (args.out_dir / "NOTICE").write_text(header + notice, encoding="utf-8")
     print(f"wrote {len(schemas)} schemas to {args.out_dir / 'schema.json'} ({len(text)} bytes)")
+    limits = {"x-source": document["x-source"], "schemas": field_limits(schemas)}
+    LIMITS_OUT.write_text(json.dumps(limits, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote the field limits of {len(limits['schemas'])} schemas to {LIMITS_OUT}")
     return 0
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from clinic_etl.ledger.money import allocate
 from clinic_etl.ledger.quarantine import REJECT_COLUMNS, no_rejects
 from clinic_etl.mapping import Mapping
+from clinic_etl.xero.fields import fitted, one_line
 from clinic_etl.xero.lines import inclusive_tax, quantity_price
 from clinic_etl.xero.org import XeroOrg
 
@@ -46,23 +47,28 @@ def content_hash(document: dict) -> str:
 
 
 def contact_name(first: object, last: object, fallback: str) -> str:
-    name = " ".join(str(p).strip() for p in (first, last) if isinstance(p, str) and p.strip())
-    return (name or fallback)[:255]
+    name = " ".join(one_line(p) for p in (first, last) if isinstance(p, str) and one_line(p))
+    return name or fallback
 
 
-def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
-    rows = []
+def contacts_frame(contacts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Xero contacts (fields cleaned and cut to Xero's limits), and the contacts that cannot be sent, by key."""
+    rows, problems = [], {}
     ordered = sorted(contacts.itertuples(index=False), key=lambda c: (len(c.contact_key), c.contact_key))
     for c in ordered:  # the lower id keeps the plain name, deterministically
-        rows.append(
+        element, too_long = fitted(
+            "Contact",
             {
-                "contact_key": c.contact_key,
+                "ContactNumber": c.contact_key,
                 "Name": contact_name(c.first_name, c.last_name, c.contact_key),
                 "FirstName": (c.first_name or None),
                 "LastName": (c.last_name or None),
                 "EmailAddress": (c.email or None) if isinstance(c.email, str) else None,
-            }
+            },
         )
+        if too_long:
+            problems[c.contact_key] = "; ".join(too_long)
+        rows.append({"contact_key": element.pop("ContactNumber"), **element})
     frame = pd.DataFrame(rows, columns=CONTACT_COLUMNS[:-2])
     # The hash covers the source's fields (the plain name), not a disambiguation that depends on which patients
     # a run happens to hold: a day re-run alone after a month's run must find every contact unchanged.
@@ -74,7 +80,7 @@ def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
         names.append(disambiguated(name, key) if name.casefold() in seen else name)
         seen.add(name.casefold())
     frame["Name"] = names
-    return frame
+    return frame, problems
 
 
 def disambiguated(name: str, contact_key: str) -> str:
@@ -179,15 +185,21 @@ def to_xero(
             problems.append((source, inv["source_id"], inv["day"], str(problem)))
             continue
         issued = date.fromisoformat(inv["issue_date"])
-        document = {
-            "InvoiceNumber": f"{mapping.invoice_number_prefix}{inv['number']}",
-            "contact_key": inv["contact_key"],
-            "Date": issued.isoformat(),
-            "DueDate": (issued + timedelta(days=mapping.due_days)).isoformat(),
-            "Reference": f"{inv['invoice_key'].split(':')[0].title()} invoice {inv['number']}",
-            "Status": mapping.invoice_status,
-            "LineItems": items,
-        }
+        document, too_long = fitted(
+            "Invoice",
+            {
+                "InvoiceNumber": f"{mapping.invoice_number_prefix}{inv['number']}",
+                "contact_key": inv["contact_key"],
+                "Date": issued.isoformat(),
+                "DueDate": (issued + timedelta(days=mapping.due_days)).isoformat(),
+                "Reference": f"{inv['invoice_key'].split(':')[0].title()} invoice {inv['number']}",
+                "Status": mapping.invoice_status,
+                "LineItems": items,
+            },
+        )
+        if too_long:
+            problems.append((source, inv["source_id"], inv["day"], "; ".join(too_long)))
+            continue
         invoices.append(
             {
                 "invoice_key": inv["invoice_key"],
@@ -200,6 +212,16 @@ def to_xero(
             }
         )
     invoice_frame = pd.DataFrame(invoices, columns=INVOICE_COLUMNS)
+    used = set(invoice_frame["contact_key"])
+    contacts, unsendable = contacts_frame(ledger["contacts"][ledger["contacts"]["contact_key"].isin(used)])
+    if unsendable:  # an invoice goes only with its contact
+        held = invoice_frame["contact_key"].isin(list(unsendable))
+        problems += [
+            (k.split(":", 1)[0], k.rsplit(":", 1)[-1], d, f"contact {c}: {unsendable[c]}")
+            for k, d, c in invoice_frame.loc[held, ["invoice_key", "day", "contact_key"]].itertuples(index=False)
+        ]
+        invoice_frame = invoice_frame[~held].reset_index(drop=True)
+        contacts = contacts[~contacts["contact_key"].isin(list(unsendable))].reset_index(drop=True)
     numbers = dict(zip(invoice_frame["invoice_key"], invoice_frame["InvoiceNumber"], strict=True))
     days = dict(zip(invoice_frame["invoice_key"], invoice_frame["day"], strict=True))
     payments = [
@@ -228,8 +250,6 @@ def to_xero(
             for p in payments
         ]
         payments = []
-    used = set(invoice_frame["contact_key"])
-    contacts = contacts_frame(ledger["contacts"][ledger["contacts"]["contact_key"].isin(used)])
     first_day = invoice_frame.groupby("contact_key")["day"].min()
     contacts["day"] = contacts["contact_key"].map(first_day)
     frames = {

@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from clinic_etl.xero.fields import valid_text
+
 _MARK = "\u0001dec:"
 _PLACEHOLDER = re.compile(r'"\\u0001dec:(-?\d+(?:\.\d+)?)"')
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -16,7 +18,7 @@ def _prepare(value: Any) -> Any:
     if isinstance(value, Decimal):
         return _MARK + format(value, "f")
     if isinstance(value, str):
-        return _CONTROL.sub("", value)
+        return _CONTROL.sub("", valid_text(value))
     if isinstance(value, dict):
         return {k: _prepare(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
