@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+_PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def plain_decimal(value: object) -> Decimal | None:
+    """A decimal string as Cliniko serialises money ("81.818", "50.0", "-5.5") -> Decimal, else None: no exponent
+    ("1e3"), grouping ("1,000.00", "1_000"), spaces, sign "+", non-ASCII digits, "", NaN or non-string (a JSON
+    number is turned into text by the extract first, exactly: 81.8 -> "81.8")."""
+    if not isinstance(value, str) or _PLAIN.fullmatch(value) is None:
+        return None
+    return Decimal(value)
 
 
 def to_decimal(value: object) -> Decimal:

@@ -202,8 +202,14 @@ def test_list_key_holding_a_non_list_is_refused(rows):
     refused(Served(page(rows, 3)), "page 1's `invoices` is a ", "not a list")
 
 
-def test_record_without_an_id_is_refused():
-    refused(Served(page([{"number": 1, "invoice_to": PATIENT}], 1)), "page 1 holds a `invoices` entry without an id")
+def test_records_without_an_id_are_kept_apart_for_the_ledger_to_quarantine():
+    """Issue 6.5: an invoice without an id is quarantined by the ledger (by position), the rest goes on."""
+    rows = [{"number": 1, "invoice_to": PATIENT}, {"number": 2, "invoice_to": PATIENT}, *invoices(1, 2)]
+    assert client_for(Served(page(rows, 4))).list("invoices") == rows
+
+
+def test_an_entry_that_is_not_an_object_is_refused():
+    refused(Served(page([*invoices(1, 1), "x"], 2)), "page 1 holds a `invoices` entry that is not an object")
 
 
 def test_empty_page_in_the_middle_while_total_entries_says_more_remain():

@@ -122,10 +122,11 @@ class ClinikoClient(ApiClient):
                     path, f"total_entries says {total} but {len(seen)} records were received (page {number} was empty)"
                 )
             fresh: list[dict] = []
-            for row in rows:
-                if not isinstance(row, dict) or row.get("id") in (None, ""):
-                    raise self._data_error(path, f"page {number} holds a `{key}` entry without an id")
-                record_id = str(row["id"])
+            for position, row in enumerate(rows):
+                if not isinstance(row, dict):
+                    raise self._data_error(path, f"page {number} holds a `{key}` entry that is not an object")
+                # a record without an id is kept (the ledger quarantines it by position), never merged with another
+                record_id = str(row["id"]) if row.get("id") not in (None, "") else f"<no id> {number}:{position}"
                 if record_id not in seen:
                     seen[record_id] = row
                     fresh.append(row)

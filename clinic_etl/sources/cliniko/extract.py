@@ -13,6 +13,7 @@ import pandas as pd
 
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.sources.cliniko.client import ClinikoClient
+from clinic_etl.sources.cliniko.schemas import LIST, NOT_A_LINK, OBJECT, is_id
 
 KEEP: dict[str, list[str]] = {
     "invoices": [
@@ -64,30 +65,57 @@ def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def link_target(link: object) -> str | None:
+    """The last path segment of a relation's `links.self`, whatever it holds; None if `link` is not a link object
+    ({"links": {"self": "<url>"}})."""
+    if not isinstance(link, dict) or not isinstance(links := link.get("links"), dict):
+        return None
+    href = links.get("self")
+    if not isinstance(href, str):
+        return None
+    path = href.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    if "/" not in path:
+        return None
+    return path.rsplit("/", 1)[-1] or None
+
+
 def link_id(link: object) -> str | None:
-    """{"links": {"self": ".../patients/1593"}} -> "1593"."""
-    if isinstance(link, dict):
-        href = (link.get("links") or {}).get("self")
-        if isinstance(href, str) and href.rstrip("/"):
-            return href.rstrip("/").rsplit("/", 1)[-1]
-    return None
+    """{"links": {"self": ".../patients/1593"}} -> "1593"; None unless the link ends in an id that can be queried
+    (a 64-bit number), so a malformed link never reaches a filter."""
+    target = link_target(link)
+    return target if is_id(target) else None
+
+
+def scalar_text(value: object) -> str | None:
+    """A JSON scalar as text: strings as served, numbers by their shortest round-trip text (the JSON number 81.8
+    becomes "81.8", never 81.79999...), booleans "True"/"False". An object or a list becomes a marker that every
+    check refuses (its content, maybe personal, is never kept)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return OBJECT
+    if isinstance(value, list | tuple):
+        return LIST
+    return str(value)
 
 
 def flatten(record: dict, columns: list[str]) -> dict[str, str | None]:
-    """Relations become `<name>_id`; every kept scalar becomes a string (ids, money) or None."""
+    """Relations become `<name>_id` (None when absent or null, `NOT_A_LINK` when the value is not a link); every
+    kept scalar becomes a string (ids, money) or None."""
     row: dict[str, str | None] = {}
     for column in columns:
-        if column.endswith("_id") and column != "id" and column[:-3] in record:
-            row[column] = link_id(record[column[:-3]])
+        relation = column[:-3]
+        if column.endswith("_id") and column != "id" and relation in record:
+            link = record[relation]
+            row[column] = None if link is None else link_target(link) or NOT_A_LINK
             continue
-        value = record.get(column)
-        row[column] = None if value is None else str(value)
+        row[column] = scalar_text(record.get(column))
     return row
 
 
 def frame(resource: str, records: list[dict]) -> pd.DataFrame:
     columns = KEEP[resource]
-    rows = [flatten(r, columns) for r in records]
+    rows = [flatten(r, columns) if isinstance(r, dict) else dict.fromkeys(columns, OBJECT) for r in records]
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
@@ -105,8 +133,12 @@ def extract(client: ClinikoClient, window: SyncWindow) -> dict[str, pd.DataFrame
         [f"deleted_at:>={start}", f"deleted_at:<{end}", "archived_at:*"],
         [f"archived_at:>={start}", f"archived_at:<{end}", "deleted_at:*"],
     ):
-        invoices.update({str(r["id"]): r for r in client.list("invoices", filters)})
-    live = [i for i, r in invoices.items() if not r.get("deleted_at") and not r.get("archived_at")]
+        for n, record in enumerate(client.list("invoices", filters)):  # one without an id is kept, for quarantine
+            invoices[str(record["id"]) if record.get("id") not in (None, "") else f"<no id> {len(invoices)}:{n}"] = (
+                record
+            )
+    # only well-formed ids go into a query: a malformed one is quarantined by the ledger, never sent back
+    live = [i for i, r in invoices.items() if is_id(i) and not r.get("deleted_at") and not r.get("archived_at")]
     items = client.list_by_ids("invoice_items", "invoice_id", live)
     patient_ids = {link_id(r.get("patient")) for r in invoices.values()} - {None}
     patients = client.list_by_ids("patients", "id", patient_ids, extra=["archived_at:*"])

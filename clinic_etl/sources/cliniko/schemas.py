@@ -1,14 +1,97 @@
-"""pandera models of the raw Cliniko frames as extracted (strings as served). A failing row is quarantined."""
+"""pandera models of the raw Cliniko frames as extracted (strings as served). A failing row is quarantined.
+
+Every check is a total function (it never raises: an exception inside a check would fail the whole frame) and
+its `error` is the phrase that follows the column's name in a reject's reason ("issue_date is not a real date").
+Values of `PRIVATE` columns never enter a reason; only which rule they broke does. Line breaks, control
+characters and lengths in names are not reasons: `clinic_etl.xero.fields` cleans and cuts them to Xero's schema.
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pandera.pandas as pa
 from pandera.typing import Series
 
-ID = r"^\d{1,19}$"
-MONEY = r"^-?\d+(\.\d+)?$"
-DATE = r"^\d{4}-\d{2}-\d{2}$"
-INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
+from clinic_etl.ledger.money import plain_decimal
+
+MAX_ID = 2**63 - 1  # Cliniko ids are int64; Postgres bigint and Xero cannot take more
+MAX_MONEY_DIGITS = 12  # digits before the point: a trillion dollars on one invoice is a corrupted value
+YEARS = (1900, 2999)  # a date outside them is a corrupted value (and 9999-12-31 + due days overflows)
+
+_ID = re.compile(r"[1-9][0-9]*")  # ASCII digits only: `\d` would take "٣" and `$` a trailing newline
+_NUMBER = re.compile(r"[0-9]{1,18}")
+_WHOLE = re.compile(r"[0-9]+(\.0+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})")
+_LINE_BREAKS = frozenset("\u2028\u2029")
+
+# What `extract.flatten` puts where the API served something that cannot be a scalar: they fail every check.
+NOT_A_LINK = "<not a link>"
+OBJECT = "<object>"
+LIST = "<list>"
+MARKERS = frozenset({NOT_A_LINK, OBJECT, LIST})
+
+STATUSES = ("10", "20", "30", "40")  # Open, Paid, Closed, Open credit
+
+# The phrases of a reason ("<column> <phrase> (<value>)")
+NOT_AN_ID = "is not a numeric id"
+PAST_64_BITS = f"is past 64 bits (over {MAX_ID}: Postgres bigint and Xero cannot take it)"
+NOT_TEXT = "is an object or a list, not text"
+CONTROL = "contains a control character or line break"
+SURROGATE = "contains a lone surrogate (not valid Unicode)"
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None and len(value) <= 19 and int(value) <= MAX_ID
+
+
+def is_real_date(value: object) -> bool:
+    """`YYYY-MM-DD` naming a day of the calendar (not 2026-13-45 or 2026-02-30) within `YEARS`."""
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return False
+    try:
+        return YEARS[0] <= date.fromisoformat(value).year <= YEARS[1]
+    except ValueError:
+        return False
+
+
+def instant(value: object) -> datetime | None:
+    """An ISO date-time with its offset (`...Z` or `+11:00`) naming a real instant within `YEARS`, in UTC."""
+    if not isinstance(value, str) or not _INSTANT.fullmatch(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment if YEARS[0] <= moment.year <= YEARS[1] else None
+
+
+def _decimal_check(test: Callable[[Decimal], bool]) -> Callable[[object], bool]:
+    """A check on the parsed number; a value that is not a number passes (it is reported once, as not a number)."""
+    return lambda value: (number := plain_decimal(value)) is None or test(number)
+
+
+def _text_ok(value: object) -> bool:
+    return isinstance(value, str) and value not in MARKERS
+
+
+def _no_control(value: object) -> bool:
+    return not isinstance(value, str) or not any(unicodedata.category(c) == "Cc" or c in _LINE_BREAKS for c in value)
+
+
+def _no_surrogate(value: object) -> bool:
+    return not isinstance(value, str) or not any("\ud800" <= c <= "\udfff" for c in value)
+
+
+_positive = _decimal_check(lambda n: n >= 0)
+_in_range = _decimal_check(lambda n: n.adjusted() < MAX_MONEY_DIGITS)
+
+ID_COLUMNS = ("id", "patient_id", "business_id", "practitioner_id", "invoice_id")
 
 
 class _Raw(pa.DataFrameModel):
@@ -18,39 +101,181 @@ class _Raw(pa.DataFrameModel):
 
 
 class RawInvoice(_Raw):
-    id: Series[str] = pa.Field(str_matches=ID, unique=True)
-    number: Series[str] = pa.Field(str_matches=r"^\d{1,18}$")
-    issue_date: Series[str] = pa.Field(str_matches=DATE)
-    status: Series[str] = pa.Field(isin=["10", "20", "30", "40"])
-    total_amount: Series[str] = pa.Field(str_matches=MONEY)
-    tax_amount: Series[str] = pa.Field(str_matches=MONEY)
-    patient_id: Series[str] = pa.Field(str_matches=ID)
-    business_id: Series[str] = pa.Field(str_matches=ID, nullable=True)
-    practitioner_id: Series[str] = pa.Field(str_matches=ID, nullable=True)
-    closed_at: Series[str] = pa.Field(str_matches=INSTANT, nullable=True)
-    archived_at: Series[str] = pa.Field(str_matches=INSTANT, nullable=True)
-    deleted_at: Series[str] = pa.Field(str_matches=INSTANT, nullable=True)
-    updated_at: Series[str] = pa.Field(str_matches=INSTANT)
+    id: Series[str] = pa.Field(unique=True)
+    number: Series[str]
+    issue_date: Series[str]
+    status: Series[str]
+    total_amount: Series[str]
+    tax_amount: Series[str]
+    net_amount: Series[str] | None = pa.Field(nullable=True)
+    patient_id: Series[str]
+    business_id: Series[str] = pa.Field(nullable=True)
+    practitioner_id: Series[str] = pa.Field(nullable=True)
+    closed_at: Series[str] = pa.Field(nullable=True)
+    archived_at: Series[str] = pa.Field(nullable=True)
+    deleted_at: Series[str] = pa.Field(nullable=True)
+    updated_at: Series[str]
+
+    @pa.check("id", "patient_id", "business_id", "practitioner_id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+    @pa.check(
+        "id",
+        "patient_id",
+        "business_id",
+        "practitioner_id",
+        element_wise=True,
+        error=PAST_64_BITS,
+    )
+    def _id_fits(cls, value: object) -> bool:
+        return not (isinstance(value, str) and _ID.fullmatch(value)) or is_id(value)
+
+    @pa.check("number", element_wise=True, error="is not a whole number of at most 18 digits")
+    def _number(cls, value: object) -> bool:
+        return isinstance(value, str) and _NUMBER.fullmatch(value) is not None
+
+    @pa.check("issue_date", element_wise=True, error=f"is not a real date (YYYY-MM-DD, years {YEARS[0]}-{YEARS[1]})")
+    def _date(cls, value: object) -> bool:
+        return is_real_date(value)
+
+    @pa.check(
+        "closed_at",
+        "archived_at",
+        "deleted_at",
+        "updated_at",
+        element_wise=True,
+        error=f"is not a real instant (ISO date-time with offset, years {YEARS[0]}-{YEARS[1]})",
+    )
+    def _instant(cls, value: object) -> bool:
+        return instant(value) is not None
+
+    @pa.check("status", element_wise=True, error="is not one of 10 (open), 20 (paid), 30 (closed), 40 (open credit)")
+    def _status(cls, value: object) -> bool:
+        return value in STATUSES
+
+    @pa.check("total_amount", "tax_amount", "net_amount", element_wise=True, error="is not a decimal number")
+    def _money(cls, value: object) -> bool:
+        return plain_decimal(value) is not None
+
+    @pa.check("total_amount", "tax_amount", "net_amount", element_wise=True, error="is negative")
+    def _not_negative(cls, value: object) -> bool:
+        return _positive(value)
+
+    @pa.check(
+        "total_amount",
+        "tax_amount",
+        "net_amount",
+        element_wise=True,
+        error=f"has more than {MAX_MONEY_DIGITS} digits before the point",
+    )
+    def _money_range(cls, value: object) -> bool:
+        return _in_range(value)
 
 
 class RawInvoiceItem(_Raw):
-    id: Series[str] = pa.Field(str_matches=ID, unique=True)
-    invoice_id: Series[str] = pa.Field(str_matches=ID)
+    id: Series[str] = pa.Field(unique=True)
+    invoice_id: Series[str]
     name: Series[str] = pa.Field(nullable=True)
     code: Series[str] = pa.Field(nullable=True)
-    quantity: Series[str] = pa.Field(str_matches=r"^\d+(\.0+)?$")
-    unit_price: Series[str] = pa.Field(str_matches=MONEY)
-    discounted_amount: Series[str] = pa.Field(str_matches=MONEY, nullable=True)
-    net_price: Series[str] = pa.Field(str_matches=MONEY)
-    tax_rate: Series[str] = pa.Field(str_matches=MONEY, nullable=True)
-    total_including_tax: Series[str] = pa.Field(str_matches=MONEY)
+    quantity: Series[str]
+    unit_price: Series[str]
+    discounted_amount: Series[str] = pa.Field(nullable=True)
+    net_price: Series[str]
+    tax_name: Series[str] | None = pa.Field(nullable=True)
+    tax_rate: Series[str] = pa.Field(nullable=True)
+    total_including_tax: Series[str]
+
+    @pa.check("id", "invoice_id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+    @pa.check(
+        "id",
+        "invoice_id",
+        element_wise=True,
+        error=PAST_64_BITS,
+    )
+    def _id_fits(cls, value: object) -> bool:
+        return not (isinstance(value, str) and _ID.fullmatch(value)) or is_id(value)
+
+    @pa.check("name", "code", "tax_name", element_wise=True, error=NOT_TEXT)
+    def _text(cls, value: object) -> bool:
+        return _text_ok(value)
+
+    @pa.check("code", "tax_name", element_wise=True, error=CONTROL)  # mapping keys; a name is cleaned for Xero
+    def _control(cls, value: object) -> bool:
+        return _no_control(value)
+
+    @pa.check("name", "code", "tax_name", element_wise=True, error=SURROGATE)
+    def _surrogate(cls, value: object) -> bool:
+        return _no_surrogate(value)
+
+    @pa.check("quantity", element_wise=True, error="is not a whole number")
+    def _quantity(cls, value: object) -> bool:
+        return isinstance(value, str) and _WHOLE.fullmatch(value) is not None and len(value) <= 24
+
+    @pa.check(
+        "unit_price",
+        "discounted_amount",
+        "net_price",
+        "tax_rate",
+        "total_including_tax",
+        element_wise=True,
+        error="is not a decimal number",
+    )
+    def _money(cls, value: object) -> bool:
+        return plain_decimal(value) is not None
+
+    @pa.check(
+        "unit_price",
+        "discounted_amount",
+        "net_price",
+        "tax_rate",
+        "total_including_tax",
+        element_wise=True,
+        error="is negative",
+    )
+    def _not_negative(cls, value: object) -> bool:
+        return _positive(value)
+
+    @pa.check(
+        "unit_price",
+        "discounted_amount",
+        "net_price",
+        "total_including_tax",
+        element_wise=True,
+        error=f"has more than {MAX_MONEY_DIGITS} digits before the point",
+    )
+    def _money_range(cls, value: object) -> bool:
+        return _in_range(value)
+
+    @pa.check("tax_rate", element_wise=True, error="is over 100 (percent)")
+    def _rate(cls, value: object) -> bool:
+        return _decimal_check(lambda n: n <= 100)(value)
 
 
 class RawPatient(_Raw):
-    id: Series[str] = pa.Field(str_matches=ID, unique=True)
+    id: Series[str] = pa.Field(unique=True)
     first_name: Series[str] = pa.Field(nullable=True)
     last_name: Series[str] = pa.Field(nullable=True)
     email: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+    @pa.check("id", element_wise=True, error=PAST_64_BITS)
+    def _id_fits(cls, value: object) -> bool:
+        return not (isinstance(value, str) and _ID.fullmatch(value)) or is_id(value)
+
+    @pa.check("first_name", "last_name", "email", element_wise=True, error=NOT_TEXT)
+    def _text(cls, value: object) -> bool:
+        return _text_ok(value)
+
+    @pa.check("first_name", "last_name", "email", element_wise=True, error=SURROGATE)
+    def _surrogate(cls, value: object) -> bool:
+        return _no_surrogate(value)
 
 
 PRIVATE = frozenset({"first_name", "last_name", "email", "name"})
