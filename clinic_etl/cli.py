@@ -1,59 +1,241 @@
-"""`clinic-etl`: sync a day (or a range), serve the sandbox APIs, report quarantine."""
+"""`clinic-etl`: sync a day or a range of days into Xero, see where a month stands, work the quarantine, serve the
+sandbox APIs.
+
+Exit codes (for schedulers): 0 every day reconciled; 1 money held back (quarantine, refused writes, a
+reconciliation difference) or not proven; 2 bad input or configuration, found before any API call; 3 an outage
+(the source or Xero unreachable, or credentials refused): fix that, then re-run the same days.
+"""
 
 from __future__ import annotations
 
-import argparse
+import calendar
+import functools
 import sys
-from datetime import date
+import traceback
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import click
+from rich.console import Console
+
+from clinic_etl.mapping import MappingError
+from clinic_etl.settings import Settings, SettingsError
+
+SANDBOX_DAYS = ("2026-09-28", "2026-11-06")
+ENVIRONMENT = """\b
+Environment (all optional; see the README):
+  CLINIC_ETL_SOURCE            sandbox (default: built-in simulators) or cliniko
+  CLINIC_ETL_TIMEZONE          the practice's IANA zone (Australia/Sydney)
+  CLINIC_ETL_START_DATE        first day that can be synced (2025-01-01)
+  CLINIC_ETL_DATABASE_URL      state store: sqlite:///path or postgresql+psycopg://...
+  CLINIC_ETL_CONFIG            the mapping YAML (accounts, taxes, tracking, filters)
+  CLINIC_ETL_SECRET_KEY        Fernet key for credentials at rest (needed with XERO_REFRESH_TOKEN)
+  CLINIKO_API_KEY, CLINIKO_BASE_URL
+  XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_REFRESH_TOKEN, XERO_TENANT_ID, XERO_API_URL, XERO_IDENTITY_URL
+  DAGSTER_HOME                 keeps runs, the state store and the sandbox's Xero between sessions
+"""
+EXAMPLES = f"""\b
+Examples (the sandbox practice has invoices from {SANDBOX_DAYS[0]} to {SANDBOX_DAYS[1]}):
+  clinic-etl sync 2026-10-14
+  clinic-etl sync 2026-10-01 --until 2026-10-31
+  clinic-etl status --month 2026-10
+  clinic-etl quarantine list
+"""
+
+WIDTH = None if sys.stdout.isatty() else 120  # a pipe or a log file gets the whole table, not 80 columns
+console = Console(highlight=False, width=WIDTH)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="clinic-etl", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    sync = commands.add_parser("sync", help="sync one practice day (or DAY..UNTIL) into Xero and reconcile it")
-    sync.add_argument("day", help="YYYY-MM-DD, a day in the practice's time zone")
-    sync.add_argument("--until", help="last day of a range (inclusive), synced in one run (a single-run backfill)")
-    sandbox = commands.add_parser("sandbox", help="the built-in Cliniko and Xero simulators")
-    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    serve = sandbox_commands.add_parser("serve", help="serve both simulators over HTTP on loopback")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--xero-state", help="SQLite file of the simulated Xero (default: under DAGSTER_HOME)")
-    commands.add_parser("quarantine", help="list open quarantined records (ids and reasons)")
-    args = parser.parse_args(argv)
+class InputError(ValueError):
+    """A bad argument: one line naming it and the fix (exit 2)."""
 
-    from clinic_etl.mapping import MappingError
-    from clinic_etl.settings import Settings, SettingsError
 
+def guarded(command: Callable[..., int]) -> Callable[..., None]:
+    """One line and an exit code for every known failure; a traceback only with --debug."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            code = command(*args, **kwargs)
+        except (SettingsError, MappingError, InputError) as error:
+            errors.print(f"clinic-etl: {error}", markup=False)
+            code = 2
+        except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a stack
+            if debug:
+                traceback.print_exc()
+            errors.print(f"clinic-etl: {type(error).__name__}: {error} (run with --debug for details)", markup=False)
+            code = 1
+        sys.exit(code)
+
+    return run
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def parse_day(value: str, name: str) -> date:
     try:
-        settings = Settings.from_env()
-        if args.command == "sandbox":
-            from clinic_etl.sandbox.serve import serve as run_server
-
-            run_server(args.host, args.port, args.xero_state or settings.state_dir / "sandbox" / "xero.sqlite")
-            return 0
-        if args.command == "quarantine":
-            from clinic_etl.report import print_quarantine
-
-            return print_quarantine(settings)
-        first, last = (_day(d, name) for d, name in ((args.day, "DAY"), (args.until or args.day, "--until")))
-        if last < first:
-            raise ValueError(f"--until {last} is before DAY {first}: give the range's first day, then its last")
-        from clinic_etl.run import sync
-
-        ok = sync(settings, first, last)
-    except (SettingsError, MappingError, ValueError) as error:
-        print(f"clinic-etl: {error}", file=sys.stderr)
-        return 2
-    return 0 if ok else 1
-
-
-def _day(value: str, name: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
+        return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{name} {value!r} is not a day: use YYYY-MM-DD, e.g. 2026-10-14") from None
+        raise InputError(f"{name} {value!r} is not a day: use YYYY-MM-DD, e.g. 2026-10-14") from None
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def check_days(config: Settings, first: date, last: date) -> None:
+    if last < first:
+        raise InputError(f"--until {last} is before DAY {first}: give the range's first day, then its last")
+    yesterday = datetime.now(config.zone).date() - timedelta(days=1)
+    for day, name in ((first, "DAY"), (last, "--until")):
+        if not config.start_date <= day <= yesterday:
+            raise InputError(
+                f"{name} {day} is not a day that can be synced: days run from CLINIC_ETL_START_DATE "
+                f"({config.start_date}) to yesterday ({yesterday}, {config.timezone}); a day is synced once it is over"
+            )
+
+
+@click.group(epilog=ENVIRONMENT + "\n" + EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Print a traceback for unexpected errors.")
+def main(debug: bool) -> None:
+    """Keep Xero in step with the practice's system, to the cent: sync days, check them, work the quarantine."""
+
+
+@main.command(epilog=EXAMPLES)
+@click.argument("day")
+@click.option("--until", help="Last day of a range (inclusive): the range is one run (a single-run backfill).")
+@guarded
+def sync(day: str, until: str | None) -> int:
+    """Sync DAY (YYYY-MM-DD, the practice's local day) or DAY..UNTIL into Xero and reconcile each day."""
+    from clinic_etl.mapping import load_mapping
+    from clinic_etl.report import print_sync
+    from clinic_etl.run import STAGES, run_sync
+    from clinic_etl.store import StateStore
+
+    config = settings()
+    mapping = load_mapping(config.config_path)  # validated before any API call
+    first = parse_day(day, "DAY")
+    last = parse_day(until, "--until") if until else first
+    check_days(config, first, last)
+    with console.status("starting") as status:
+
+        def progress(stage: str, state: str) -> None:
+            n = STAGES.index(stage) + 1 if stage in STAGES else 0
+            status.update(f"[{n}/{len(STAGES)}] {stage} {state}")
+            if state != "started":
+                console.print(f"  {stage} {state}", style="red" if state == "failed" else "dim")
+
+        run = run_sync(config, first.isoformat(), last.isoformat(), progress)
+    days = {d.day for d in run.days}
+    with StateStore.open(config.store_url) as store:
+        held = [q for q in store.open_quarantine() if q.partition_key in days]
+    print_sync(console, run, mapping.currency, held)
+    if run.exit_code == 3:
+        errors.print("clinic-etl: an outage stopped the run: fix the connection or credentials, then run it again")
+    elif run.exit_code == 1:
+        errors.print("clinic-etl: not every day reconciled: money is held back or not proven (see above)")
+    return run.exit_code
+
+
+@main.command(epilog=EXAMPLES)
+@click.option("--month", help="YYYY-MM (default: this month).")
+@guarded
+def status(month: str | None) -> int:
+    """Each day of a month: records in Xero, waiting in quarantine, the last run and its reconciliation."""
+    import dagster as dg
+    from rich.table import Table
+
+    from clinic_etl.status import month_status
+    from clinic_etl.store import StateStore
+
+    config = settings()
+    try:
+        year, number = (int(p) for p in (month or date.today().strftime("%Y-%m")).split("-"))
+        days = [date(year, number, d).isoformat() for d in range(1, calendar.monthrange(year, number)[1] + 1)]
+    except ValueError:
+        raise InputError(f"--month {month!r} is not a month: use YYYY-MM, e.g. 2026-10") from None
+    instance = dg.DagsterInstance.get() if config.dagster_home else None
+    with StateStore.open(config.store_url) as store:
+        rows = month_status(store, instance, days)
+    table = Table(title=f"clinic-etl status {month or days[0][:7]}")
+    for column in ("day", "contacts", "invoices", "payments", "quarantined", "last run", "reconciliation"):
+        table.add_column(column)
+    for r in rows:
+        verdict = {True: "[green]reconciled[/]", False: "[red]not reconciled[/]", None: ""}[r.reconciled]
+        table.add_row(
+            r.day,
+            *(str(r.synced[e]) for e in ("contact", "invoice", "payment")),
+            str(r.quarantined),
+            r.last_run or "",
+            verdict,
+        )
+    console.print(table)
+    if instance is None:
+        console.print("runs are not kept without DAGSTER_HOME: the last run and reconciliation columns stay empty")
+    return 0
+
+
+@main.group()
+def quarantine() -> None:
+    """Records held back with a reason (ids and reasons only)."""
+
+
+@quarantine.command("list")
+@guarded
+def quarantine_list() -> int:
+    """Every record waiting in quarantine."""
+    from clinic_etl.report import quarantine_table
+    from clinic_etl.store import StateStore
+
+    with StateStore.open(settings().store_url) as store:
+        console.print(quarantine_table(store.open_quarantine()))
+    return 0
+
+
+@quarantine.command("show")
+@click.argument("record")
+@guarded
+def quarantine_show(record: str) -> int:
+    """A record's reason: RECORD is its id or its key (e.g. cliniko:invoice:20444)."""
+    from clinic_etl.report import quarantine_table
+    from clinic_etl.store import StateStore
+
+    with StateStore.open(settings().store_url) as store:
+        rows = [q for q in store.open_quarantine() if record in (q.source_id, f"{q.source}:{q.entity}:{q.source_id}")]
+    if not rows:
+        raise InputError(f"no record {record!r} waits in quarantine: `clinic-etl quarantine list` shows them")
+    console.print(quarantine_table(rows))
+    return 0
+
+
+@quarantine.command("retry")
+@guarded
+def quarantine_retry() -> int:
+    """Sync again the days that have records waiting (after the source or the mapping was fixed)."""
+    from clinic_etl.store import StateStore
+
+    with StateStore.open(settings().store_url) as store:
+        days = sorted({q.partition_key for q in store.open_quarantine()})
+    if not days:
+        console.print("nothing waits in quarantine")
+        return 0
+    return click.get_current_context().invoke(sync, day=days[0], until=days[-1] if len(days) > 1 else None)
+
+
+@main.group()
+def sandbox() -> None:
+    """The built-in Cliniko and Xero simulators."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--xero-state", help="SQLite file of the simulated Xero (default: under DAGSTER_HOME).")
+@guarded
+def sandbox_serve(host: str, port: int, xero_state: str | None) -> int:
+    """Serve both simulators over HTTP on loopback and print the variables that point clinic_etl at them."""
+    from clinic_etl.sandbox.serve import serve
+
+    serve(host, port, xero_state or settings().state_dir / "sandbox" / "xero.sqlite")
+    return 0

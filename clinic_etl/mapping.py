@@ -66,7 +66,10 @@ def load_mapping(path: str | Path | None) -> Mapping:
     except FileNotFoundError as exc:
         raise MappingError(f"mapping file {path} not found (CLINIC_ETL_CONFIG)") from exc
     except yaml.YAMLError as exc:
-        raise MappingError(f"mapping file {path} is not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise MappingError(f"mapping file {path} is not valid YAML{where}: {problem}") from exc
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise MappingError(f"mapping file {path} is invalid: {problems}") from exc

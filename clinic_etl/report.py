@@ -1,15 +1,92 @@
-"""Plain-text reports for the terminal: ids, amounts and reasons only (no personal data)."""
+"""What the CLI prints: the closing table of a sync, the status of a month, the quarantine (ids, amounts and
+reasons only: never a name or an e-mail)."""
 
 from __future__ import annotations
 
-from clinic_etl.settings import Settings
-from clinic_etl.store import StateStore
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from clinic_etl.run import SyncRun
+from clinic_etl.store import QuarantineRecord
 
 
-def print_quarantine(settings: Settings) -> int:
-    store = StateStore.open(settings.store_url)
-    rows = store.open_quarantine()
-    for row in rows:
-        print(f"{row.partition_key}  {row.source}:{row.entity}:{row.source_id}  {row.reason}")
-    print(f"{len(rows)} open quarantined record(s)")
-    return 0
+def verdict(day_reconciled: bool, mismatches: int, held: int, ran: bool) -> str:
+    if not ran:
+        return "[red]not reached[/]"
+    if day_reconciled:
+        return "[green]reconciled[/]"
+    if held and not mismatches:
+        return f"[yellow]{held} held in quarantine[/]"
+    return f"[red]{mismatches} mismatch(es)[/]"
+
+
+def sync_table(run: SyncRun, currency: str) -> Table:
+    table = Table(title=f"clinic-etl sync {run.first}" + (f" to {run.last} (one run)" if run.last != run.first else ""))
+    for column in ("day", "invoices", "payments", "skipped", "quarantined", f"in Xero ({currency})", "held back"):
+        table.add_column(column, justify="right" if column != "day" else "left")
+    table.add_column("reconciliation")
+    totals = {"invoices": 0, "payments": 0, "skipped": 0, "quarantined": 0}
+    synced = held_back = Decimal(0)
+    for d in run.days:
+        written = d.written
+        held_money = d.money("held_total")
+        table.add_row(
+            d.day,
+            str(written["invoice"]),
+            str(written["payment"]),
+            str(d.skipped),
+            str(d.quarantined),
+            f"{d.money('xero_total'):,.2f}",
+            f"{held_money:,.2f}" if held_money else "",
+            verdict(
+                d.reconciled and run.result.success,
+                int(d.reconciliation.get("mismatches", 0) or 0),
+                d.quarantined,
+                bool(d.reconciliation),
+            ),
+        )
+        totals = {
+            "invoices": totals["invoices"] + written["invoice"],
+            "payments": totals["payments"] + written["payment"],
+            "skipped": totals["skipped"] + d.skipped,
+            "quarantined": totals["quarantined"] + d.quarantined,
+        }
+        synced += d.money("xero_total")
+        held_back += held_money
+    if len(run.days) > 1:
+        table.add_section()
+        table.add_row(
+            "total",
+            *(str(totals[k]) for k in ("invoices", "payments", "skipped", "quarantined")),
+            f"{synced:,.2f}",
+            f"{held_back:,.2f}" if held_back else "",
+            "[green]all reconciled[/]" if run.reconciled else "[red]not all reconciled[/]",
+        )
+    return table
+
+
+def print_sync(console: Console, run: SyncRun, currency: str, held: list[QuarantineRecord]) -> None:
+    console.print(sync_table(run, currency))
+    console.print(
+        f"invoices are written in Xero's batches across the days; {run.source_calls} source calls. "
+        "skipped: deleted at the source before they were ever synced (nothing to void)."
+    )
+    for step, kind, message in run.failures[:5]:
+        console.print(f"[red]{step} failed[/] ({kind}): {message}", markup=True, highlight=False)
+    if held:
+        console.print(f"waiting in quarantine ({len(held)}; `clinic-etl quarantine list` shows all):")
+        for q in held[:5]:
+            console.print(f"  {q.partition_key} {q.source}:{q.entity}:{q.source_id}: {q.reason}", highlight=False)
+
+
+def quarantine_table(rows: list[QuarantineRecord]) -> Table:
+    table = Table(title=f"{len(rows)} record(s) waiting in quarantine")
+    for column in ("day", "record", "reason", "first seen"):
+        table.add_column(column, overflow="fold")
+    for q in rows:
+        table.add_row(
+            q.partition_key, f"{q.source}:{q.entity}:{q.source_id}", q.reason, f"{q.first_seen:%Y-%m-%d %H:%M}"
+        )
+    return table

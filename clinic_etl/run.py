@@ -1,6 +1,15 @@
-"""Run the sync job for a day or a range of days (one run, as a single-run backfill) and print what it did."""
+"""Run the sync job for a day or a range of days (one run, a single-run backfill) in this process, report progress
+while it works, and read back what each day did from the run's own materializations."""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import dagster as dg
 
@@ -8,76 +17,133 @@ from clinic_etl.definitions import SYNC_JOB, build_definitions
 from clinic_etl.settings import Settings
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed", "unchanged", "skipped", "failed")
+STAGES = ("source_records", "practice_ledger", "xero_documents", "xero_sync", "xero_reconciliation")
+OUTAGES = frozenset({"ApiConnectionError", "InternalServerError", "AuthenticationError", "PermissionDeniedError"})
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the CLI reports what happened itself
+
+Progress = Callable[[str, str], None]  # (stage, "started" | "done" | "failed")
 
 
-def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict[str, object]]:
-    """The asset's materialization metadata by partition (day)."""
+@dataclass
+class DayFigures:
+    """One day's results, from the run's per-partition materializations (ids and amounts only)."""
+
+    day: str
+    ledger: dict[str, object] = field(default_factory=dict)
+    load: dict[str, object] = field(default_factory=dict)
+    reconciliation: dict[str, object] = field(default_factory=dict)
+
+    def count(self, key: str) -> int:
+        return int(self.load.get(key, 0) or 0)
+
+    @property
+    def written(self) -> dict[str, int]:
+        return {
+            e: sum(self.count(f"{e}_{a}") for a in ("created", "updated", "adopted")) for e in ("invoice", "payment")
+        }
+
+    @property
+    def skipped(self) -> int:
+        return self.count("invoice_skipped")
+
+    @property
+    def quarantined(self) -> int:
+        return int(self.reconciliation.get("quarantined", 0) or 0)
+
+    @property
+    def reconciled(self) -> bool:
+        return bool(self.reconciliation.get("reconciled"))
+
+    def money(self, key: str) -> Decimal:
+        return Decimal(str(self.reconciliation.get(key, "0") or "0"))
+
+
+@dataclass
+class SyncRun:
+    result: dg.ExecuteInProcessResult
+    first: str
+    last: str
+    days: list[DayFigures]
+    failures: list[tuple[str, str, str]]  # (step, error class, message)
+    source_calls: int
+
+    @property
+    def outage(self) -> bool:
+        return any(kind in OUTAGES for _, kind, _ in self.failures)
+
+    @property
+    def reconciled(self) -> bool:
+        return self.result.success and bool(self.days) and all(d.reconciled for d in self.days)
+
+    @property
+    def exit_code(self) -> int:
+        """0 everything reconciled; 1 money held back or not proven; 3 an outage (nothing to fix in the data)."""
+        if self.reconciled:
+            return 0
+        return 3 if self.outage else 1
+
+
+def _by_day(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict[str, object]]:
     return {
         str(m.partition): {k: getattr(v, "value", v) for k, v in m.metadata.items()}
         for m in result.asset_materializations_for_node(asset)
     }
 
 
-def _count(meta: dict[str, object], entity: str) -> str:
-    return ", ".join(f"{meta[f'{entity}_{a}']} {a}" for a in ACTIONS if f"{entity}_{a}" in meta) or "none"
+def _failures(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, str]]:
+    out = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and error.cls_name in ("DagsterExecutionStepExecutionError",):
+                error = error.cause
+            metadata = (
+                event.step_failure_data.user_failure_data.metadata if event.step_failure_data.user_failure_data else {}
+            )
+            kind = str(getattr(metadata.get("error"), "value", "") or error.cls_name)
+            out.append((str(event.step_key), kind, error.message.strip().splitlines()[0][:500]))
+    return out
 
 
-def run_sync(settings: Settings, first: str, last: str) -> dg.ExecuteInProcessResult:
+def _watch(instance: dg.DagsterInstance, run_id: str, progress: Progress, stop: threading.Event) -> None:
+    """Report step starts and ends as the run's events arrive (the job runs in this process's main thread)."""
+    seen: set[tuple[str, str]] = set()
+    kinds = {dg.DagsterEventType.STEP_START: "started", dg.DagsterEventType.STEP_SUCCESS: "done"}
+    kinds[dg.DagsterEventType.STEP_FAILURE] = "failed"
+    while True:
+        done = stop.wait(0.2)
+        for record in instance.all_logs(run_id, of_type=set(kinds)):
+            event = record.dagster_event
+            if event is not None and (event.step_key, event.event_type_value) not in seen:
+                seen.add((str(event.step_key), event.event_type_value))
+                progress(str(event.step_key), kinds[event.event_type])
+        if done:
+            return
+
+
+def run_sync(settings: Settings, first: str, last: str, progress: Progress | None = None) -> SyncRun:
     """One in-process run of the sync job over the days [first, last]."""
     job = build_definitions(settings).resolve_job_def(SYNC_JOB)
-    instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what happened
+    with contextlib.redirect_stderr(io.StringIO()):  # "No dagster.yaml found ...": Dagster's notice, not ours
+        instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
     window = {"partition_key": first} if first == last else {"tags": {RANGE_START: first, RANGE_END: last}}
-    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet, **window)
-
-
-def sync(settings: Settings, first: str, last: str) -> bool:
-    result = run_sync(settings, first, last)
-    raw = next(iter(_metadata(result, "source_records").values()), {})
-    ledger, load, rec = (_metadata(result, a) for a in ("practice_ledger", "xero_sync", "xero_reconciliation"))
-    checks = {
-        e.check_name: e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in result.get_asset_check_evaluations()
-    }
-    passed = bool(checks) and all(checks.values()) and result.success
-    span = first if first == last else f"{first} to {last}, one run"
-    print(f"clinic_etl sync {span} ({settings.timezone}), source: {settings.source}")
-    print(
-        f"  extracted      {raw.get('rows_invoices', '?')} invoices, {raw.get('rows_invoice_items', '?')} items, "
-        f"{raw.get('rows_patients', '?')} patients in {raw.get('api_calls', '?')} source calls"
+    run_id = str(uuid.uuid4())
+    stop = threading.Event()
+    watcher = (
+        threading.Thread(target=_watch, args=(instance, run_id, progress, stop), daemon=True) if progress else None
     )
-    for day in sorted(ledger):
-        led, done, day_rec = ledger[day], load.get(day, {}), rec.get(day, {})
-        if first != last:
-            print(f"  {day}")
-        print(
-            f"  ledger         {led.get('invoices', '?')} invoices totalling {led.get('invoice_total', '?')}, "
-            f"{led.get('payments', '?')} payments totalling {led.get('payment_total', '?')}"
-        )
-        for entity in ("contact", "invoice", "payment"):
-            print(f"  {entity + 's':<14} {_count(done, entity)}")
-        print(f"  quarantined    {day_rec.get('quarantined', '?')} (see `clinic-etl quarantine`)")
-        if day_rec:
-            held = int(day_rec.get("quarantined") or 0)
-            verdict = (
-                "PASSED"
-                if day_rec.get("reconciled") and result.success
-                else f"INCOMPLETE, {held} record(s) held in quarantine"
-                if held and not day_rec.get("mismatches")
-                else "FAILED"
+    if watcher:
+        watcher.start()
+    try:  # Dagster's own banners and warnings stay out of the CLI's output; what matters is read back below
+        with contextlib.redirect_stderr(io.StringIO()):
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id, **window
             )
-            print(
-                f"  reconciliation {verdict}: {day_rec.get('invoices_compared')} invoices, source "
-                f"{day_rec.get('source_total')} = Xero {day_rec.get('xero_total')} (difference "
-                f"{day_rec.get('difference')}), paid {day_rec.get('source_paid')} = {day_rec.get('xero_paid')}, "
-                f"{day_rec.get('mismatches')} mismatches"
-            )
-    if not rec:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        print(f"  reconciliation not reached; failed steps: {', '.join(failed) or 'none'}")
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                error = event.step_failure_data.error
-                error = error.cause or error  # the user's error, not Dagster's wrapper
-                print(f"    {event.step_key}: {error.message.strip()[:500]}")
-    return passed
+    finally:
+        stop.set()
+        if watcher:
+            watcher.join(timeout=5)
+    ledger, load, rec = (_by_day(result, a) for a in ("practice_ledger", "xero_sync", "xero_reconciliation"))
+    days = [DayFigures(d, ledger.get(d, {}), load.get(d, {}), rec.get(d, {})) for d in sorted(ledger)]
+    raw = next(iter(_by_day(result, "source_records").values()), {})
+    return SyncRun(result, first, last, days, _failures(result), int(raw.get("api_calls", 0) or 0))

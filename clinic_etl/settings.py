@@ -94,6 +94,12 @@ class Settings(BaseSettings):
             ) from None
         if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("names an unsupported database: use sqlite:///... or postgresql+psycopg://...")
+        folder = Path(url.database or "").expanduser().parent if url.get_backend_name() == "sqlite" else None
+        if folder is not None and url.database and not folder.is_dir():
+            raise ValueError(
+                f"names a SQLite file in a folder that does not exist ({folder}): a typo would start a new, empty "
+                "state store; create the folder or fix the path"
+            )
         return value
 
     @field_validator("config_path")

@@ -4,7 +4,8 @@
   wait longer than MAX_WAIT_S (a daily quota) stops the step with the time to re-run.
 - Connection errors and 5xx: raised as they are, for the step's `RetryPolicy` (the HTTP core already retried them).
 - Any other API error (400, 401, 403, 404, a page that does not add up) and data errors: `Failure` with
-  `allow_retries=False`: a retry would fail the same way and only delay the alert.
+  `allow_retries=False`: a retry would fail the same way and only delay the alert. The failure's metadata `error`
+  names the original class (the CLI's exit code tells an outage from bad data by it).
 """
 
 from __future__ import annotations
@@ -32,14 +33,18 @@ def retry_only_what_can_succeed() -> Iterator[None]:
             raise dg.Failure(
                 description=f"{error}: the API's quota is spent for {hours:.1f} h; re-run this range after that",
                 allow_retries=False,
+                metadata={"error": "RateLimitError"},
             ) from None
         raise dg.RetryRequested(max_retries=MAX_RATE_LIMIT_RETRIES, seconds_to_wait=error.retry_after) from error
     except (ApiConnectionError, InternalServerError):
         raise
     except ApiError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
+        raise dg.Failure(
+            description=str(error), allow_retries=False, metadata={"error": type(error).__name__}
+        ) from None
     except (KeyError, ValueError, TypeError) as error:
         raise dg.Failure(
             description=f"{type(error).__name__}: {error} (a defect or unexpected data, not retried)",
             allow_retries=False,
+            metadata={"error": type(error).__name__},
         ) from error

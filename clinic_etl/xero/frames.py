@@ -35,6 +35,7 @@ INVOICE_COLUMNS = [
     "LineItems",
     "content_hash",
 ]
+HELD_COLUMNS = ["invoice_key", "day", "status", "total", "tax_total", "InvoiceNumber"]
 PAYMENT_COLUMNS = ["payment_key", "invoice_key", "day", "InvoiceNumber", "Date", "Amount", "AccountCode", "Reference"]
 
 
@@ -169,7 +170,7 @@ def to_xero(
     lines_by_invoice = {
         k: g.sort_values("line_no").to_dict("records") for k, g in ledger["lines"].groupby("invoice_key")
     }
-    invoices, problems = [], []
+    invoices, problems, held = [], [], []
     wanted = set(mapping.filters.businesses)
     for inv in ledger["invoices"].to_dict("records"):
         if wanted and inv["business_id"] not in wanted:
@@ -183,6 +184,7 @@ def to_xero(
             )
         except MappingProblem as problem:
             problems.append((source, inv["source_id"], inv["day"], str(problem)))
+            held.append(inv)
             continue
         issued = date.fromisoformat(inv["issue_date"])
         document, too_long = fitted(
@@ -199,6 +201,7 @@ def to_xero(
         )
         if too_long:
             problems.append((source, inv["source_id"], inv["day"], "; ".join(too_long)))
+            held.append(inv)
             continue
         invoices.append(
             {
@@ -215,12 +218,14 @@ def to_xero(
     used = set(invoice_frame["contact_key"])
     contacts, unsendable = contacts_frame(ledger["contacts"][ledger["contacts"]["contact_key"].isin(used)])
     if unsendable:  # an invoice goes only with its contact
-        held = invoice_frame["contact_key"].isin(list(unsendable))
+        held_back = invoice_frame["contact_key"].isin(list(unsendable))
         problems += [
             (k.split(":", 1)[0], k.rsplit(":", 1)[-1], d, f"contact {c}: {unsendable[c]}")
-            for k, d, c in invoice_frame.loc[held, ["invoice_key", "day", "contact_key"]].itertuples(index=False)
+            for k, d, c in invoice_frame.loc[held_back, ["invoice_key", "day", "contact_key"]].itertuples(index=False)
         ]
-        invoice_frame = invoice_frame[~held].reset_index(drop=True)
+        keys = set(invoice_frame.loc[held_back, "invoice_key"])
+        held += [i for i in ledger["invoices"].to_dict("records") if i["invoice_key"] in keys]
+        invoice_frame = invoice_frame[~held_back].reset_index(drop=True)
         contacts = contacts[~contacts["contact_key"].isin(list(unsendable))].reset_index(drop=True)
     numbers = dict(zip(invoice_frame["invoice_key"], invoice_frame["InvoiceNumber"], strict=True))
     days = dict(zip(invoice_frame["invoice_key"], invoice_frame["day"], strict=True))
@@ -256,6 +261,10 @@ def to_xero(
         "contacts": contacts,
         "invoices": invoice_frame,
         "payments": pd.DataFrame(payments, columns=PAYMENT_COLUMNS),
+        # invoices held back (their reasons are in the rejects): the reconciliation accounts for their money
+        "held": pd.DataFrame(
+            [{**{c: i[c] for c in HELD_COLUMNS[:-1]}, "InvoiceNumber": None} for i in held], columns=HELD_COLUMNS
+        ),
     }
     rejected = pd.DataFrame(
         [{"source": s, "entity": "invoice", "source_id": i, "day": d, "reason": r} for s, i, d, r in problems],

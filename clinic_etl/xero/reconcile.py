@@ -78,6 +78,26 @@ def reconcile(
                 if row[f"xero_{name}"] != row[f"expected_{name}"]:
                     problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
         rows.append({**row, "held": False, "ok": not problems, "problem": "; ".join(problems)})
+    for inv in documents.get("held", pd.DataFrame()).to_dict("records"):  # held back before the Xero frames
+        rows.append(
+            {
+                "invoice_key": inv["invoice_key"],
+                "day": inv["day"],
+                "InvoiceNumber": None,
+                "source_status": inv["status"],
+                "expected_total": inv["total"],
+                "expected_tax": inv["tax_total"],
+                "expected_paid": Decimal(0),
+                "expected_status": "",
+                "xero_total": None,
+                "xero_tax": None,
+                "xero_paid": None,
+                "xero_status": "HELD",
+                "held": True,
+                "ok": True,
+                "problem": "held in quarantine",
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
