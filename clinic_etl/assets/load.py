@@ -1,4 +1,5 @@
-"""Stage 4: write the window to Xero idempotently and record every mapping in the state store."""
+"""Stage 4: write the window to Xero idempotently and record every mapping in the state store, each with the write
+that made it (``xero_writes``: the audit, kept as the writes succeed, so a failed attempt's are not lost)."""
 
 import dagster as dg
 import pandas as pd
@@ -9,7 +10,7 @@ from clinic_etl.ledger.quarantine import REJECT_COLUMNS
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
 from clinic_etl.xero.load import load_documents
-from clinic_etl.xero.outcome import WRITES
+from clinic_etl.xero.outcome import OUTCOME_COLUMNS, WRITES
 
 
 def failures(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -32,8 +33,32 @@ def settled_by_source(outcomes: pd.DataFrame) -> dict[str, list[str]]:
     return {name: list(keys) for name, keys in done.groupby(done.str.split(":").str[0])}
 
 
-def _figures(outcomes: pd.DataFrame, day: str) -> dict[str, object]:
-    done = by_day(outcomes, day)
+def run_outcomes(outcomes: pd.DataFrame, writes: list[dict]) -> pd.DataFrame:
+    """What the run did to each record: its writes as the state store recorded them (every attempt of the step,
+    a failed one too: its writes are "unchanged" to the attempt after it), plus this attempt's other outcomes
+    (unchanged, skipped, failed) but for "unchanged" on a record the run wrote."""
+    written = [
+        {
+            "entity": w["entity"],
+            "key": w["source_key"],
+            "day": w["partition_key"],
+            "action": w["action"],
+            "xero_id": w["xero_id"],
+            "reason": "",
+        }
+        for w in writes
+    ]
+    keys = {(w["entity"], w["key"]) for w in written}
+    others = [
+        o
+        for o in outcomes.to_dict("records")
+        if o["action"] not in WRITES and not (o["action"] == "unchanged" and (o["entity"], o["key"]) in keys)
+    ]
+    return pd.DataFrame(written + others, columns=OUTCOME_COLUMNS)
+
+
+def _figures(done: pd.DataFrame, day: str) -> dict[str, object]:
+    done = by_day(done, day)
     counts = done.groupby(["entity", "action"]).size()
     failed = done[done["action"] == "failed"]
     return {
@@ -66,20 +91,15 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             store = state_store.store()
             client = xero.client(store)
             before = client.calls
-            outcomes = load_documents(client, store, xero_documents, window.days[0], mapping.load().currency)
+            run_id = context.run.run_id
+            currency = mapping.load().currency
+            outcomes = load_documents(client, store, xero_documents, window.days[0], currency, run_id=run_id)
             quarantine(store, failures(outcomes))
             for name, keys in settled_by_source(outcomes).items():  # refused before, in Xero now
                 store.resolve_quarantine(name, "xero_load", keys)
-            counts = outcomes.groupby(["day", "entity", "action"]).size()
-            for (day, entity, action), n in counts.items():
-                if action in WRITES:
-                    store.audit(day, context.run.run_id, entity, action, int(n))
-            add_day_metadata(context, window, {day: _figures(outcomes, day) for day in window.days})
-            return dg.MaterializeResult(
-                metadata={
-                    "run_writes": int(outcomes["action"].isin(WRITES).sum()),
-                    "run_api_calls": client.calls - before,
-                }
-            )
+            writes = store.writes(run_id=run_id)  # recorded as made: a failed attempt's writes are among them
+            done = run_outcomes(outcomes, writes)
+            add_day_metadata(context, window, {day: _figures(done, day) for day in window.days})
+            return dg.MaterializeResult(metadata={"run_writes": len(writes), "run_api_calls": client.calls - before})
 
     return xero_sync

@@ -1,4 +1,4 @@
-"""The SQL state store: sync map (durable idempotency record), quarantine, credentials, run audit.
+"""The SQL state store: sync map (durable idempotency record), the writes Xero received, quarantine, credentials.
 
 SQLAlchemy Core on SQLite (default) or PostgreSQL; schema managed by the Alembic migrations shipped in
 ``clinic_etl/store/migrations`` and applied by :meth:`StateStore.open`.
@@ -7,5 +7,6 @@ SQLAlchemy Core on SQLite (default) or PostgreSQL; schema managed by the Alembic
 from .cipher import CredentialKeyError
 from .records import QuarantineRecord, SyncRecord
 from .store import StateStore
+from .tables import WRITE_ACTIONS
 
-__all__ = ["CredentialKeyError", "QuarantineRecord", "StateStore", "SyncRecord"]
+__all__ = ["WRITE_ACTIONS", "CredentialKeyError", "QuarantineRecord", "StateStore", "SyncRecord"]

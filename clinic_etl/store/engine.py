@@ -97,6 +97,18 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's ``INSERT`` construct, which has ``on_conflict_do_update/nothing``."""
+    backend = conn.dialect.name
+    if backend == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif backend == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:  # pragma: no cover - rejected by create_store_engine
+        raise ValueError(f"no INSERT ... ON CONFLICT for dialect {backend!r}")
+    return insert(table)
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -110,17 +122,19 @@ def upsert(
     ``constants``), on SQLite and PostgreSQL. ``rows`` must not repeat a key."""
     if not rows:
         return
-    backend = conn.dialect.name
-    if backend == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif backend == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:  # pragma: no cover - rejected by create_store_engine
-        raise ValueError(f"no upsert for dialect {backend!r}")
-    stmt = insert(table)
+    stmt = _insert(conn, table)
     set_: dict[str, Any] = {name: stmt.excluded[name] for name in update}
     set_.update(constants or {})
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_), list(rows))
+
+
+def insert_new(conn: Connection, table: Table, row: dict[str, Any], *, keys: Sequence[str]) -> bool:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` of one row, on SQLite and PostgreSQL; True if it was inserted
+    (False: a row with the same ``keys``, a primary key or unique constraint, was there already)."""
+    stmt = _insert(conn, table).on_conflict_do_nothing(index_elements=list(keys))
+    if conn.dialect.insert_returning:  # rowcount is -1 for INSERT ... RETURNING (implicit for a serial key)
+        return conn.execute(stmt.returning(*table.primary_key.columns), row).first() is not None
+    return conn.execute(stmt, row).rowcount == 1
 
 
 def chunked(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -63,3 +63,16 @@ def upgrade(engine: Engine, revision: str = "head", *, lock_timeout: float | Non
         after = current_revision(conn)
     if before != after:
         log.info("state store %s migrated from %s to %s", safe_url(engine.url), before, after)
+
+
+def downgrade(engine: Engine, revision: str, *, lock_timeout: float | None = 600.0) -> None:
+    """Downgrade the schema to ``revision`` (e.g. before running an older version), under the same lock and in
+    one transaction like :func:`upgrade`. An older version's code is needed to use the store afterwards."""
+    with _ALEMBIC_LOCK, write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            pg_xact_lock(conn, "migrate", VERSION_TABLE, lock_timeout)
+        before = current_revision(conn)
+        command.downgrade(alembic_config(conn), revision)
+        after = current_revision(conn)
+    if before != after:
+        log.info("state store %s downgraded from %s to %s", safe_url(engine.url), before, after)

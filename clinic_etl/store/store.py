@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from . import audit as _audit
 from . import credentials as _credentials
 from . import quarantine as _quarantine
 from . import sync_map as _sync_map
+from . import writes as _writes
 from .cipher import CredentialCipher
 from .engine import create_store_engine, normalise_url, safe_url, sqlite_path
 from .files import tighten_sqlite
@@ -24,7 +24,7 @@ from .records import QuarantineRecord, SyncRecord
 
 
 class StateStore:
-    """Sync map, quarantine, credentials and run audit on SQLite (default) or PostgreSQL.
+    """Sync map, Xero writes, quarantine and credentials on SQLite (default) or PostgreSQL.
 
     ``url`` is a SQLAlchemy URL: ``sqlite:///path`` (parent directories are created) or
     ``postgresql+psycopg://...`` (``postgresql://`` is taken to mean psycopg 3). A PostgreSQL schema is
@@ -155,11 +155,13 @@ class StateStore:
             finally:
                 held.discard(name)
 
-    # -- run audit --------------------------------------------------------------------------------
-    def audit(
-        self, partition_key: str, run_id: str, entity: str, action: str, count: int, detail: str | None = None
-    ) -> None:
-        _audit.audit(self._engine, partition_key, run_id, entity, action, count, detail)
+    # -- xero writes ------------------------------------------------------------------------------
+    def record_write(self, record: SyncRecord, action: str, run_id: str) -> bool:
+        """Record a write Xero received and the sync map record it leaves, in one transaction: True if the write
+        is new, False if it was on record already (replayed to a concurrent run, or seen by an earlier attempt).
+        See ``writes.record_write``."""
+        return _writes.record_write(self._engine, record, action, run_id, lock_timeout=self._lock_timeout)
 
-    def audit_rows(self, partition_key: str | None = None) -> list[dict]:
-        return _audit.audit_rows(self._engine, partition_key)
+    def writes(self, run_id: str | None = None, partition_key: str | None = None) -> list[dict[str, Any]]:
+        """The ``xero_writes`` rows (of a run, a partition, both, or all) in the order recorded, as dicts."""
+        return _writes.write_rows(self._engine, run_id, partition_key)

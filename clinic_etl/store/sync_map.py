@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from .engine import chunked, upsert, write_transaction
 from .records import SyncRecord, check_keys, check_text
@@ -57,6 +58,17 @@ def get_records_by_number(
     return out
 
 
+def row_of(rec: SyncRecord, now: datetime) -> dict[str, Any]:
+    """The sync map row of ``rec`` (its fields checked), stamped ``synced_at`` = ``now``."""
+    check_text(rec, _KEY + _TEXT)
+    return {**{name: getattr(rec, name) for name in _KEY + _VALUES}, "synced_at": now}
+
+
+def upsert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or update sync map rows (of distinct keys) in ``conn``'s transaction."""
+    upsert(conn, sync_map, rows, keys=_KEY, update=_VALUES)
+
+
 def record(engine: Engine, records: Iterable[SyncRecord]) -> None:
     """Insert or update every record in one transaction, stamping ``synced_at`` with now (UTC).
 
@@ -65,11 +77,8 @@ def record(engine: Engine, records: Iterable[SyncRecord]) -> None:
     now = utcnow()
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for rec in records:
-        check_text(rec, _KEY + _TEXT)
-        row = {name: getattr(rec, name) for name in _KEY + _VALUES}
-        row["synced_at"] = now
-        rows[(rec.tenant_id, rec.entity, rec.source_key)] = row
+        rows[(rec.tenant_id, rec.entity, rec.source_key)] = row_of(rec, now)
     if not rows:
         return
     with write_transaction(engine) as conn:
-        upsert(conn, sync_map, list(rows.values()), keys=_KEY, update=_VALUES)
+        upsert_rows(conn, list(rows.values()))

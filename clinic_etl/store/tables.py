@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 NAMING_CONVENTION = {
@@ -105,30 +106,42 @@ credentials = Table(
     PrimaryKeyConstraint("name"),
 )
 
-run_audit = Table(
-    "run_audit",
+#: the actions a row of ``xero_writes`` records (what Xero received, or a mapping adopted after a lost reply)
+WRITE_ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed")
+
+xero_writes = Table(
+    "xero_writes",
     metadata,
     # BigInteger on PostgreSQL, INTEGER (the rowid alias, so autoincrementing) on SQLite.
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), autoincrement=True, nullable=False),
+    Column("tenant_id", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("source_key", String(255), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("xero_id", String(64), nullable=False),
+    # '' for no hash, never NULL: NULLs are distinct in a unique constraint, so a repeated write would not collide
+    Column("from_hash", String(128), nullable=False),
+    Column("to_hash", String(128), nullable=False),
     Column("partition_key", String(64), nullable=False),
     Column("run_id", String(64), nullable=False),
-    Column("entity", String(32), nullable=False),
-    Column("action", String(32), nullable=False),
-    Column("count", Integer(), nullable=False),
-    Column("detail", Text()),
     Column("recorded_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("id"),
-    Index(None, "partition_key"),
+    # one row per write, however often it is reported (a replay to a concurrent run, a retried step)
+    UniqueConstraint(
+        "tenant_id", "entity", "source_key", "action", "xero_id", "from_hash", "to_hash", name="uq_xero_writes_write"
+    ),
     Index(None, "run_id"),
+    Index(None, "partition_key"),
 )
 
 __all__ = [
     "VERSION_TABLE",
     "UTCDateTime",
+    "WRITE_ACTIONS",
     "credentials",
     "metadata",
     "quarantine",
-    "run_audit",
     "sync_map",
     "utcnow",
+    "xero_writes",
 ]

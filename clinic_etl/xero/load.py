@@ -1,6 +1,6 @@
 """Load a window's Xero documents: plan against the state store, write only what is missing or changed (in
-batches of up to 50 across the window's days), record every mapping. A re-run of a synced window sends no
-write."""
+batches of up to 50 across the window's days), record every mapping with the write that made it. A re-run of a
+synced window sends no write."""
 
 from __future__ import annotations
 
@@ -15,9 +15,17 @@ from clinic_etl.xero.outcome import LoadContext
 
 
 def load_documents(
-    client: XeroClient, store: StateStore, documents: dict[str, pd.DataFrame], default_day: str, currency: str
+    client: XeroClient,
+    store: StateStore,
+    documents: dict[str, pd.DataFrame],
+    default_day: str,
+    currency: str,
+    *,
+    run_id: str,
 ) -> pd.DataFrame:
-    ctx = LoadContext(client, store, client.tenant_id, default_day)
+    """The outcome of every record (OUTCOME_COLUMNS); each write is recorded in the state store under ``run_id``
+    as it succeeds, so the writes of an attempt that fails part-way are on record too."""
+    ctx = LoadContext(client, store, client.tenant_id, default_day, run_id)
     contact_ids = load_contacts(ctx, documents["contacts"])
     invoice_ids = load_invoices(ctx, documents["invoices"], contact_ids, currency)
     load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids)

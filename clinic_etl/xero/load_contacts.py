@@ -69,9 +69,9 @@ def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
                 "contact",
                 key,
                 ids[key],
+                action="adopted" if adopted else action,
                 content_hash=None if adopted else row["content_hash"],
                 status=result.get("ContactStatus", "ACTIVE"),
                 day=row["day"],
             )
-            ctx.note("contact", key, "adopted" if adopted else action, ids[key], day=row["day"])
     return ids

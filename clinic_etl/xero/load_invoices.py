@@ -62,12 +62,12 @@ def _save(ctx: LoadContext, row: dict, result: dict, content_hash: str | None, a
         "invoice",
         row["invoice_key"],
         result["InvoiceID"],
+        action=action,
         content_hash=content_hash,
         status=result.get("Status"),
         number=row["InvoiceNumber"],
         day=row["day"],
     )
-    ctx.note("invoice", row["invoice_key"], action, result["InvoiceID"], day=row["day"])
 
 
 def load_invoices(
@@ -169,13 +169,12 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
                 "invoice",
                 row["invoice_key"],
                 record.xero_id,
+                action="voided" if status == "VOIDED" else "deleted",
                 content_hash=record.content_hash,
                 status=status,
                 number=record.xero_number,
                 day=row["day"],
             )
-            action = "voided" if status == "VOIDED" else "deleted"
-            ctx.note("invoice", row["invoice_key"], action, record.xero_id, day=row["day"])
 
 
 def invoice_status(ctx: LoadContext, invoice_id: str) -> str | None:

@@ -42,12 +42,12 @@ def reverse_payment(ctx: LoadContext, payment_key: str, day: str | None = None) 
         "payment",
         payment_key,
         record.xero_id,
+        action="reversed",
         content_hash=record.content_hash,
         status=DELETED,
         number=record.xero_number,
         day=day,
     )
-    ctx.note("payment", payment_key, "reversed", record.xero_id, day=day)
     return None
 
 
@@ -105,13 +105,12 @@ def load_payments(
                 "payment",
                 row["payment_key"],
                 payment["PaymentID"],
+                action="adopted" if adopted else "created",
                 content_hash=str(row["Amount"]),
                 status=payment.get("Status", "AUTHORISED"),
                 number=row["Date"],
                 day=row["day"],
             )
-            action = "adopted" if adopted else "created"
-            ctx.note("payment", row["payment_key"], action, payment["PaymentID"], day=row["day"])
         else:
             reason = "; ".join(problems) or "no PaymentID returned"
             ctx.note("payment", row["payment_key"], "failed", reason=reason, day=row["day"])
