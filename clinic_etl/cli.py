@@ -39,6 +39,7 @@ EXAMPLES = f"""\b
 Examples (the sandbox practice has invoices from {SANDBOX_DAYS[0]} to {SANDBOX_DAYS[1]}):
   clinic-etl sync 2026-10-14
   clinic-etl sync 2026-10-01 --until 2026-10-31
+  clinic-etl sync 2026-10-14 --dry-run
   clinic-etl status --month 2026-10
   clinic-etl quarantine list
 """
@@ -105,8 +106,9 @@ def main(debug: bool) -> None:
 @main.command(epilog=EXAMPLES)
 @click.argument("day")
 @click.option("--until", help="Last day of a range (inclusive): the range is one run (a single-run backfill).")
+@click.option("--dry-run", is_flag=True, help="Read the source and Xero and show what would be written; send nothing.")
 @guarded
-def sync(day: str, until: str | None) -> int:
+def sync(day: str, until: str | None, dry_run: bool = False) -> int:
     """Sync DAY (YYYY-MM-DD, the practice's local day) or DAY..UNTIL into Xero and reconcile each day."""
     from clinic_etl.mapping import load_mapping
     from clinic_etl.report import print_sync
@@ -126,7 +128,7 @@ def sync(day: str, until: str | None) -> int:
             if state != "started":
                 console.print(f"  {stage} {state}", style="red" if state == "failed" else "dim")
 
-        run = run_sync(config, first.isoformat(), last.isoformat(), progress)
+        run = run_sync(config, first.isoformat(), last.isoformat(), progress, dry_run=dry_run)
     days = {d.day for d in run.days}
     with StateStore.open(config.store_url) as store:
         held = [q for q in store.open_quarantine() if q.partition_key in days]

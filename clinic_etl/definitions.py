@@ -23,7 +23,7 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 SYNC_JOB = "daily_sync"
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
+def build_definitions(settings: Settings, *, dry_run: bool = False) -> dg.Definitions:
     load_mapping(settings.config_path)  # a bad mapping file stops here, before any run
     assets = sync_assets(daily_partitions(settings))
     # The steps are short and sequential and pass personal data in memory: one process per run, no per-step
@@ -36,7 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[job],
         # at 03:00 practice time, sync the day that just ended
         schedules=[dg.build_schedule_from_partitioned_job(job, hour_of_day=3)],
-        resources=resources(settings),
+        resources=resources(settings, dry_run=dry_run),
         executor=dg.in_process_executor,
     )
 

@@ -28,11 +28,12 @@ def _sandbox() -> object:
     return sandbox
 
 
-def xero_resource(settings: Settings) -> XeroResource:
+def xero_resource(settings: Settings, dry_run: bool = False) -> XeroResource:
     budget = str(settings.state_dir / "budgets.sqlite")
     if not settings.real_xero:
         state = str(settings.state_dir / "sandbox" / "xero.sqlite")
-        return _sandbox().SandboxXeroResource(state_path=state, budget_path=budget)  # type: ignore[attr-defined]
+        sandbox = _sandbox().SandboxXeroResource  # type: ignore[attr-defined]
+        return sandbox(state_path=state, budget_path=budget, dry_run=dry_run)
     return XeroResource(
         client_id=dg.EnvVar("XERO_CLIENT_ID"),
         client_secret=dg.EnvVar("XERO_CLIENT_SECRET"),
@@ -42,6 +43,7 @@ def xero_resource(settings: Settings) -> XeroResource:
         identity_url=settings.xero_identity_url or "https://identity.xero.com",
         calls_per_minute=settings.xero_calls_per_minute,
         budget_path=budget,
+        dry_run=dry_run,
     )
 
 
@@ -56,14 +58,16 @@ def source_resource(settings: Settings) -> ClinikoResource:
     )
 
 
-def resources(settings: Settings) -> dict[str, object]:
+def resources(settings: Settings, *, dry_run: bool = False) -> dict[str, object]:
+    """`dry_run`: Xero is read and every write planned, none sent; the state store is read, nothing recorded."""
     return {
         "source": source_resource(settings),
-        "xero": xero_resource(settings),
+        "xero": xero_resource(settings, dry_run),
         "state_store": StateStoreResource(
             url=settings.store_url,
             secret_key=dg.EnvVar("CLINIC_ETL_SECRET_KEY") if settings.secret_key else None,
             key_file=None if settings.real_xero else str(settings.state_dir / "secret.key"),
+            dry_run=dry_run,
         ),
         "mapping": MappingResource(path=settings.config_path),
         "io_manager": RunMemoryIOManager(),

@@ -12,7 +12,9 @@ from clinic_etl.run import SyncRun
 from clinic_etl.store import QuarantineRecord
 
 
-def verdict(day_reconciled: bool, mismatches: int, held: int, ran: bool) -> str:
+def verdict(day_reconciled: bool, mismatches: int, held: int, ran: bool, dry_run: bool = False) -> str:
+    if dry_run:
+        return f"[yellow]would hold {held}[/]" if held else "dry run: nothing sent"
     if not ran:
         return "[red]not reached[/]"
     if day_reconciled:
@@ -23,8 +25,11 @@ def verdict(day_reconciled: bool, mismatches: int, held: int, ran: bool) -> str:
 
 
 def sync_table(run: SyncRun, currency: str) -> Table:
-    table = Table(title=f"clinic-etl sync {run.first}" + (f" to {run.last} (one run)" if run.last != run.first else ""))
-    for column in ("day", "invoices", "payments", "skipped", "quarantined", f"in Xero ({currency})", "held back"):
+    span = f"{run.first}" + (f" to {run.last} (one run)" if run.last != run.first else "")
+    dry = " - DRY RUN: what a run would write (nothing was sent)" if run.dry_run else ""
+    table = Table(title=f"clinic-etl sync {span}{dry}")
+    money = f"would be in Xero ({currency})" if run.dry_run else f"in Xero ({currency})"
+    for column in ("day", "invoices", "payments", "skipped", "quarantined", money, "held back"):
         table.add_column(column, justify="right" if column != "day" else "left")
     table.add_column("reconciliation")
     totals = {"invoices": 0, "payments": 0, "skipped": 0, "quarantined": 0}
@@ -38,13 +43,14 @@ def sync_table(run: SyncRun, currency: str) -> Table:
             str(written["payment"]),
             str(d.skipped),
             str(d.quarantined),
-            f"{d.money('xero_total'):,.2f}",
+            f"{d.in_xero:,.2f}",
             f"{held_money:,.2f}" if held_money else "",
             verdict(
                 d.reconciled and run.result.success,
                 int(d.reconciliation.get("mismatches", 0) or 0),
                 d.quarantined,
                 bool(d.reconciliation),
+                run.dry_run,
             ),
         )
         totals = {
@@ -53,7 +59,7 @@ def sync_table(run: SyncRun, currency: str) -> Table:
             "skipped": totals["skipped"] + d.skipped,
             "quarantined": totals["quarantined"] + d.quarantined,
         }
-        synced += d.money("xero_total")
+        synced += d.in_xero
         held_back += held_money
     if len(run.days) > 1:
         table.add_section()
@@ -62,7 +68,9 @@ def sync_table(run: SyncRun, currency: str) -> Table:
             *(str(totals[k]) for k in ("invoices", "payments", "skipped", "quarantined")),
             f"{synced:,.2f}",
             f"{held_back:,.2f}" if held_back else "",
-            "[green]all reconciled[/]" if run.reconciled else "[red]not all reconciled[/]",
+            ("dry run" if run.dry_run else "[green]all reconciled[/]")
+            if run.reconciled
+            else "[red]not all reconciled[/]",
         )
     return table
 

@@ -30,6 +30,7 @@ class DayFigures:
 
     day: str
     ledger: dict[str, object] = field(default_factory=dict)
+    documents: dict[str, object] = field(default_factory=dict)
     load: dict[str, object] = field(default_factory=dict)
     reconciliation: dict[str, object] = field(default_factory=dict)
 
@@ -48,7 +49,13 @@ class DayFigures:
 
     @property
     def quarantined(self) -> int:
-        return int(self.reconciliation.get("quarantined", 0) or 0)
+        return int(self.reconciliation.get("quarantined", self.ledger_held) or 0)
+
+    @property
+    def ledger_held(self) -> int:
+        """Records the run itself held back (ledger and Xero-frame stages, and refused writes)."""
+        held = (self.ledger.get("quarantined"), self.documents.get("quarantined"), self.load.get("failed"))
+        return sum(int(n or 0) for n in held)
 
     @property
     def reconciled(self) -> bool:
@@ -56,6 +63,13 @@ class DayFigures:
 
     def money(self, key: str) -> Decimal:
         return Decimal(str(self.reconciliation.get(key, "0") or "0"))
+
+    @property
+    def in_xero(self) -> Decimal:
+        """Xero's total for the day as read back; in a dry run (nothing read back), the total it would have."""
+        if self.reconciliation:
+            return self.money("xero_total")
+        return Decimal(str(self.documents.get("invoice_total", "0") or "0"))
 
 
 @dataclass
@@ -66,6 +80,7 @@ class SyncRun:
     days: list[DayFigures]
     failures: list[tuple[str, str, str]]  # (step, error class, message)
     source_calls: int
+    dry_run: bool = False
 
     @property
     def outage(self) -> bool:
@@ -73,6 +88,8 @@ class SyncRun:
 
     @property
     def reconciled(self) -> bool:
+        if self.dry_run:  # nothing to read back: the plan passes when nothing would be held back
+            return self.result.success and bool(self.days) and not any(d.ledger_held for d in self.days)
         return self.result.success and bool(self.days) and all(d.reconciled for d in self.days)
 
     @property
@@ -121,11 +138,16 @@ def _watch(instance: dg.DagsterInstance, run_id: str, progress: Progress, stop: 
             return
 
 
-def run_sync(settings: Settings, first: str, last: str, progress: Progress | None = None) -> SyncRun:
-    """One in-process run of the sync job over the days [first, last]."""
-    job = build_definitions(settings).resolve_job_def(SYNC_JOB)
+def run_sync(
+    settings: Settings, first: str, last: str, progress: Progress | None = None, *, dry_run: bool = False
+) -> SyncRun:
+    """One in-process run of the sync job over the days [first, last]. A dry run reads the source and Xero, plans
+    every write and sends none, records nothing, and leaves no run in the history (an ephemeral instance)."""
+    job = build_definitions(settings, dry_run=dry_run).resolve_job_def(SYNC_JOB)
     with contextlib.redirect_stderr(io.StringIO()):  # "No dagster.yaml found ...": Dagster's notice, not ours
-        instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
+        keep = settings.dagster_home and not dry_run
+        instance = dg.DagsterInstance.get() if keep else dg.DagsterInstance.ephemeral()
+    selection = {"asset_selection": [dg.AssetKey(s) for s in STAGES[:-1]]} if dry_run else {}
     window = {"partition_key": first} if first == last else {"tags": {RANGE_START: first, RANGE_END: last}}
     run_id = str(uuid.uuid4())
     stop = threading.Event()
@@ -137,13 +159,17 @@ def run_sync(settings: Settings, first: str, last: str, progress: Progress | Non
     try:  # Dagster's own banners and warnings stay out of the CLI's output; what matters is read back below
         with contextlib.redirect_stderr(io.StringIO()):
             result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id, **window
+                instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id, **window, **selection
             )
     finally:
         stop.set()
         if watcher:
             watcher.join(timeout=5)
-    ledger, load, rec = (_by_day(result, a) for a in ("practice_ledger", "xero_sync", "xero_reconciliation"))
-    days = [DayFigures(d, ledger.get(d, {}), load.get(d, {}), rec.get(d, {})) for d in sorted(ledger)]
+    ledger, documents, load, rec = (
+        _by_day(result, a) for a in ("practice_ledger", "xero_documents", "xero_sync", "xero_reconciliation")
+    )
+    days = [
+        DayFigures(d, ledger.get(d, {}), documents.get(d, {}), load.get(d, {}), rec.get(d, {})) for d in sorted(ledger)
+    ]
     raw = next(iter(_by_day(result, "source_records").values()), {})
-    return SyncRun(result, first, last, days, _failures(result), int(raw.get("api_calls", 0) or 0))
+    return SyncRun(result, first, last, days, _failures(result), int(raw.get("api_calls", 0) or 0), dry_run)

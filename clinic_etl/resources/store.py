@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from clinic_etl.store import StateStore
+from clinic_etl.store.dry_run import DryRunStore
 
 
 class StateStoreResource(dg.ConfigurableResource):
@@ -14,17 +15,20 @@ class StateStoreResource(dg.ConfigurableResource):
     url: str
     secret_key: str | None = None  # CLINIC_ETL_SECRET_KEY (through EnvVar): encrypts stored credentials
     key_file: str | None = None  # the sandbox's generated key, when no secret_key is set
+    dry_run: bool = False  # what a run would record stays in memory (credentials excepted)
     _store: StateStore | None = PrivateAttr(None)
+    _view: StateStore | DryRunStore | None = PrivateAttr(None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._store = StateStore.open(self.url, secret_key=self.secret_key, key_file=self.key_file)
+        self._view = DryRunStore(self._store) if self.dry_run else self._store
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._store is not None:
             self._store.dispose()
-            self._store = None
+        self._store = self._view = None
 
     def store(self) -> StateStore:
-        if self._store is None:
+        if self._view is None:
             raise RuntimeError("the state store is opened when a run starts: use it inside an asset")
-        return self._store
+        return self._view  # type: ignore[return-value]  # a DryRunStore offers what the assets use

@@ -15,6 +15,7 @@ from clinic_etl.http.limits import CallBudget
 from clinic_etl.store import StateStore
 from clinic_etl.xero.auth import XeroAuth
 from clinic_etl.xero.client import XeroClient
+from clinic_etl.xero.dry_run import DryRunXeroClient
 from clinic_etl.xero.org import XeroOrg
 
 
@@ -27,6 +28,7 @@ class XeroResource(dg.ConfigurableResource):
     identity_url: str = "https://identity.xero.com"
     calls_per_minute: int = 60  # Xero's per-tenant minute limit
     budget_path: str | None = None  # SQLite file that shares the budget between every process on this machine
+    dry_run: bool = False  # read Xero, plan every write, send none
     _transport_: httpx.BaseTransport | None = PrivateAttr(None)
     _client: XeroClient | None = PrivateAttr(None)
     _org: XeroOrg | None = PrivateAttr(None)
@@ -57,7 +59,8 @@ class XeroResource(dg.ConfigurableResource):
             )
             path = Path(self.budget_path) if self.budget_path else None
             budget = CallBudget(self.calls_per_minute, path)
-            self._client = XeroClient(self.api_url, auth, self.tenant_id, transport=self._transport_, budget=budget)
+            kind = DryRunXeroClient if self.dry_run else XeroClient
+            self._client = kind(self.api_url, auth, self.tenant_id, transport=self._transport_, budget=budget)
         return self._client
 
     def org(self, store: StateStore) -> XeroOrg:

@@ -29,6 +29,7 @@ def idempotency_key(tenant_id: str, method: str, url: str, body: bytes) -> str:
 
 class XeroClient(ApiClient):
     service = "Xero"
+    dry_run = False  # see xero/dry_run.py
 
     def __init__(self, api_url: str, auth: XeroAuth, tenant_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(api_url.rstrip("/") + "/", **kwargs)

@@ -113,3 +113,18 @@ def test_money_held_back_exits_1_with_the_amount_and_the_first_reasons(tmp_path)
     held = total_row(done.stdout.replace("│ 2026-10-14", "│ total", 1))[6]
     assert Decimal(held.replace(",", "")) > 0
     assert "not every day reconciled" in done.stderr
+
+
+def test_a_dry_run_plans_exactly_what_the_real_run_writes_and_sends_nothing(tmp_path):
+    dry = cli(["sync", "2026-10-13", "--until", "2026-10-14", "--dry-run"], tmp_path)
+    assert dry.returncode == 0, dry.stdout[-2000:] + dry.stderr[-1000:]
+    assert "DRY RUN" in dry.stdout
+    xero_file = tmp_path / "clinic-etl" / "sandbox" / "xero.sqlite"
+    with httpx.Client(transport=InProcessTransport(create_app(str(xero_file))), base_url="http://x") as http:
+        calls = http.get("/__sandbox__/stats").json()["calls"]
+    assert not [c for c, n in calls.items() if "api.xro" in c and not c.startswith("GET") and n]
+    assert xero_invoices(tmp_path) == []
+    real = cli(["sync", "2026-10-13", "--until", "2026-10-14"], tmp_path)
+    assert real.returncode == 0
+    assert total_row(real.stdout)[1:4] == total_row(dry.stdout)[1:4]  # invoices, payments, skipped
+    assert total_row(real.stdout)[5] == total_row(dry.stdout)[5]  # the money
