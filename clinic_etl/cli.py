@@ -14,13 +14,16 @@ import sys
 import traceback
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from clinic_etl.mapping import MappingError
 from clinic_etl.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from clinic_etl.store import StateStore
 
 SANDBOX_DAYS = ("2026-09-28", "2026-11-06")
 ENVIRONMENT = """\b
@@ -53,6 +56,27 @@ class InputError(ValueError):
     """A bad argument: one line naming it and the fix (exit 2)."""
 
 
+class OutageError(RuntimeError):
+    """Something the run needs cannot be reached: one line saying what and what to do (exit 3)."""
+
+
+def open_store(config: Settings) -> StateStore:
+    """The state store, opened (and migrated) before any API call, or one line on why it cannot be."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from clinic_etl.store import StateStore
+
+    url = make_url(config.store_url).render_as_string(hide_password=True)
+    try:
+        return StateStore.open(config.store_url)
+    except OperationalError as error:
+        first = str(error.orig or error).strip().splitlines()[0]
+        if "does not exist" in first:
+            raise InputError(f"CLINIC_ETL_DATABASE_URL={url}: {first}: create the database or fix the URL") from None
+        raise OutageError(f"the state store at CLINIC_ETL_DATABASE_URL={url} cannot be reached: {first}") from None
+
+
 def guarded(command: Callable[..., int]) -> Callable[..., None]:
     """One line and an exit code for every known failure; a traceback only with --debug."""
 
@@ -64,6 +88,9 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
         except (SettingsError, MappingError, InputError) as error:
             errors.print(f"clinic-etl: {error}", markup=False)
             code = 2
+        except OutageError as error:
+            errors.print(f"clinic-etl: {error}; fix that, then run the same command again", markup=False)
+            code = 3
         except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a stack
             if debug:
                 traceback.print_exc()
@@ -113,13 +140,13 @@ def sync(day: str, until: str | None, dry_run: bool = False) -> int:
     from clinic_etl.mapping import load_mapping
     from clinic_etl.report import print_sync
     from clinic_etl.run import STAGES, run_sync
-    from clinic_etl.store import StateStore
 
     config = settings()
     mapping = load_mapping(config.config_path)  # validated before any API call
     first = parse_day(day, "DAY")
     last = parse_day(until, "--until") if until else first
     check_days(config, first, last)
+    open_store(config).dispose()  # reachable and migrated, before any API call
     with console.status("starting") as status:
 
         def progress(stage: str, state: str) -> None:
@@ -130,7 +157,7 @@ def sync(day: str, until: str | None, dry_run: bool = False) -> int:
 
         run = run_sync(config, first.isoformat(), last.isoformat(), progress, dry_run=dry_run)
     days = {d.day for d in run.days}
-    with StateStore.open(config.store_url) as store:
+    with open_store(config) as store:
         held = [q for q in store.open_quarantine() if q.partition_key in days]
     print_sync(console, run, mapping.currency, held)
     if run.exit_code == 3:
@@ -149,7 +176,6 @@ def status(month: str | None) -> int:
     from rich.table import Table
 
     from clinic_etl.status import month_status
-    from clinic_etl.store import StateStore
 
     config = settings()
     try:
@@ -158,7 +184,7 @@ def status(month: str | None) -> int:
     except ValueError:
         raise InputError(f"--month {month!r} is not a month: use YYYY-MM, e.g. 2026-10") from None
     instance = dg.DagsterInstance.get() if config.dagster_home else None
-    with StateStore.open(config.store_url) as store:
+    with open_store(config) as store:
         rows = month_status(store, instance, days)
     table = Table(title=f"clinic-etl status {month or days[0][:7]}")
     for column in ("day", "contacts", "invoices", "payments", "quarantined", "last run", "reconciliation"):
@@ -188,9 +214,8 @@ def quarantine() -> None:
 def quarantine_list() -> int:
     """Every record waiting in quarantine."""
     from clinic_etl.report import quarantine_table
-    from clinic_etl.store import StateStore
 
-    with StateStore.open(settings().store_url) as store:
+    with open_store(settings()) as store:
         console.print(quarantine_table(store.open_quarantine()))
     return 0
 
@@ -201,9 +226,8 @@ def quarantine_list() -> int:
 def quarantine_show(record: str) -> int:
     """A record's reason: RECORD is its id or its key (e.g. cliniko:invoice:20444)."""
     from clinic_etl.report import quarantine_table
-    from clinic_etl.store import StateStore
 
-    with StateStore.open(settings().store_url) as store:
+    with open_store(settings()) as store:
         rows = [q for q in store.open_quarantine() if record in (q.source_id, f"{q.source}:{q.entity}:{q.source_id}")]
     if not rows:
         raise InputError(f"no record {record!r} waits in quarantine: `clinic-etl quarantine list` shows them")
@@ -215,9 +239,8 @@ def quarantine_show(record: str) -> int:
 @guarded
 def quarantine_retry() -> int:
     """Sync again the days that have records waiting (after the source or the mapping was fixed)."""
-    from clinic_etl.store import StateStore
 
-    with StateStore.open(settings().store_url) as store:
+    with open_store(settings()) as store:
         days = sorted({q.partition_key for q in store.open_quarantine()})
     if not days:
         console.print("nothing waits in quarantine")

@@ -128,3 +128,19 @@ def test_a_dry_run_plans_exactly_what_the_real_run_writes_and_sends_nothing(tmp_
     assert real.returncode == 0
     assert total_row(real.stdout)[1:4] == total_row(dry.stdout)[1:4]  # invoices, payments, skipped
     assert total_row(real.stdout)[5] == total_row(dry.stdout)[5]  # the money
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "named"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:1/test", 3, "cannot be reached"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/clinic_etl_no_such_db", 2, "does not exist"),
+    ],
+    ids=["postgres-unreachable", "database-missing"],
+)
+def test_a_state_store_that_cannot_open_is_one_line_before_any_api_call(url, code, named, tmp_path):
+    done = cli(["sync", "2026-10-14"], tmp_path, CLINIC_ETL_DATABASE_URL=url)
+    assert done.returncode == code, done.stderr[-1000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "CLINIC_ETL_DATABASE_URL" in lines[0] and named in lines[0]
+    assert "Traceback" not in done.stderr and not (tmp_path / "clinic-etl" / "sandbox").exists()
