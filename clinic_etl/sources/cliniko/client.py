@@ -17,6 +17,7 @@ import httpx
 from clinic_etl.http.client import ApiClient
 from clinic_etl.http.constants import MAX_PAGES, USER_AGENT
 from clinic_etl.http.errors import ApiDataError
+from clinic_etl.http.paging import SetChanged, kind_of
 
 log = logging.getLogger("clinic_etl.sources.cliniko")
 
@@ -68,11 +69,11 @@ class ClinikoClient(ApiClient):
         params += [("q[]", f) for f in filters]
         try:
             read = self._read_list(resource, params)
-        except _SetChanged as change:
+        except SetChanged as change:
             log.warning("%s; reading the list again from the start", change.describe())
             try:
                 read = self._read_list(resource, params)
-            except _SetChanged as again:
+            except SetChanged as again:
                 raise self._data_error(
                     again.path,
                     f"{change.describe()}, then again when re-read ({again.describe()}): the set keeps "
@@ -84,7 +85,7 @@ class ClinikoClient(ApiClient):
         return ApiDataError(self.service, "GET", path, problem)
 
     def _read_list(self, resource: str, params: list[tuple[str, str]]) -> list[list[dict]]:
-        """One pass over a list route, from its first page to its last; raises _SetChanged if the total moves."""
+        """One pass over a list route, from its first page to its last; raises SetChanged if the total moves."""
         key = _list_key(resource)
         url: str = resource
         path = ""
@@ -110,13 +111,13 @@ class ClinikoClient(ApiClient):
                 total = page_total
                 cap = min(math.ceil(total / MAX_PER_PAGE) + 1, MAX_PAGES)
             elif page_total != total:
-                raise _SetChanged(path, total, page_total, number)
+                raise SetChanged(path, total, page_total, number, "total_entries")
 
             if key not in body:
                 raise self._data_error(path, f"page {number} has no `{key}` list")
             rows = body[key]
             if not isinstance(rows, list):
-                raise self._data_error(path, f"page {number}'s `{key}` is a {_kind(rows)}, not a list")
+                raise self._data_error(path, f"page {number}'s `{key}` is a {kind_of(rows)}, not a list")
             if not rows and len(seen) < total:
                 raise self._data_error(
                     path, f"total_entries says {total} but {len(seen)} records were received (page {number} was empty)"
@@ -151,7 +152,7 @@ class ClinikoClient(ApiClient):
             raise self._data_error(path, f"page {number} has no total_entries")
         total = body["total_entries"]
         if isinstance(total, bool) or not isinstance(total, int):
-            raise self._data_error(path, f"page {number}'s total_entries is a {_kind(total)}, not an integer")
+            raise self._data_error(path, f"page {number}'s total_entries is a {kind_of(total)}, not an integer")
         if total < 0:
             raise self._data_error(path, f"page {number}'s total_entries is negative ({total})")
         return total
@@ -162,7 +163,7 @@ class ClinikoClient(ApiClient):
         if links is None:
             return None
         if not isinstance(links, dict):
-            raise self._data_error(path, f"page {number}'s links is a {_kind(links)}, not an object")
+            raise self._data_error(path, f"page {number}'s links is a {kind_of(links)}, not an object")
         this = links.get("self")
         if isinstance(this, str):
             with contextlib.suppress(httpx.InvalidURL, TypeError, ValueError):
@@ -199,17 +200,6 @@ class ClinikoClient(ApiClient):
         return rows
 
 
-class _SetChanged(Exception):
-    """`total_entries` moved between the first page and a later one: the filtered set changed during paging."""
-
-    def __init__(self, path: str, first: int, later: int, page: int) -> None:
-        super().__init__(path, first, later, page)
-        self.path, self.first, self.later, self.page = path, first, later, page
-
-    def describe(self) -> str:
-        return f"total_entries changed from {self.first} to {self.later} on page {self.page}"
-
-
 _STATE_SEGMENTS = frozenset({"inactive", "deleted", "archived", "cancelled"})
 
 
@@ -227,7 +217,3 @@ def _page_key(url: httpx.URL) -> tuple:
     if "page" not in url.params:
         query = sorted([*query, ("page", "1")])
     return (url.scheme, url.host, url.port, url.path, tuple(query))
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__

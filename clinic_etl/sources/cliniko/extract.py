@@ -13,7 +13,8 @@ import pandas as pd
 
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.sources.cliniko.client import ClinikoClient
-from clinic_etl.sources.cliniko.schemas import LIST, NOT_A_LINK, OBJECT, is_id
+from clinic_etl.sources.cliniko.schemas import NOT_A_LINK, is_id
+from clinic_etl.sources.raw import OBJECT, scalar_text
 
 KEEP: dict[str, list[str]] = {
     "invoices": [
@@ -84,19 +85,6 @@ def link_id(link: object) -> str | None:
     (a 64-bit number), so a malformed link never reaches a filter."""
     target = link_target(link)
     return target if is_id(target) else None
-
-
-def scalar_text(value: object) -> str | None:
-    """A JSON scalar as text: strings as served, numbers by their shortest round-trip text (the JSON number 81.8
-    becomes "81.8", never 81.79999...), booleans "True"/"False". An object or a list becomes a marker that every
-    check refuses (its content, maybe personal, is never kept)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return OBJECT
-    if isinstance(value, list | tuple):
-        return LIST
-    return str(value)
 
 
 def flatten(record: dict, columns: list[str]) -> dict[str, str | None]:

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from clinic_etl.ledger.money import plain_decimal
+from clinic_etl.sources.raw import LIST, OBJECT
 
 MAX_ID = 2**63 - 1  # Cliniko ids are int64; Postgres bigint and Xero cannot take more
 MAX_MONEY_DIGITS = 12  # digits before the point: a trillion dollars on one invoice is a corrupted value
@@ -32,8 +33,6 @@ _LINE_BREAKS = frozenset("\u2028\u2029")
 
 # What `extract.flatten` puts where the API served something that cannot be a scalar: they fail every check.
 NOT_A_LINK = "<not a link>"
-OBJECT = "<object>"
-LIST = "<list>"
 MARKERS = frozenset({NOT_A_LINK, OBJECT, LIST})
 
 STATUSES = ("10", "20", "30", "40")  # Open, Paid, Closed, Open credit

@@ -38,6 +38,7 @@ from clinic_etl.http import constants as c
 from clinic_etl.http.client import ApiClient
 from clinic_etl.http.errors import ApiDataError, ApiStatusError, AuthenticationError
 from clinic_etl.http.limits import CallBudget
+from clinic_etl.http.paging import SetChanged, kind_of
 
 log = logging.getLogger("clinic_etl.sources.clio")
 
@@ -358,11 +359,11 @@ class ClioClient(ApiClient):
         wanted = [name for name in top_level_fields(fields) if name not in ("id", "etag")]
         try:
             read = self._read_list(resource, query, wanted)
-        except _SetChanged as change:
+        except SetChanged as change:
             log.warning("%s; reading the list again from the start", change.describe())
             try:
                 read = self._read_list(resource, query, wanted)
-            except _SetChanged as again:
+            except SetChanged as again:
                 raise self._data_error(
                     again.path,
                     f"{change.describe()}, then again when re-read ({again.describe()}): the set keeps changing "
@@ -429,7 +430,7 @@ class ClioClient(ApiClient):
             body = self.json_object(response)
             meta = body.get("meta")
             if meta is not None and not isinstance(meta, dict):
-                raise self._data_error(path, f"page {number}'s meta is a {_kind(meta)}, not an object")
+                raise self._data_error(path, f"page {number}'s meta is a {kind_of(meta)}, not an object")
             records = self._records_of(meta or {}, path, number)
             if number == 1:
                 total = records
@@ -438,7 +439,7 @@ class ClioClient(ApiClient):
             elif records != total:
                 if records is None or total is None:
                     raise self._data_error(path, f"meta.records is given on some pages only (page {number})")
-                raise _SetChanged(path, total, records, number)
+                raise SetChanged(path, total, records, number, "meta.records")
 
             rows = body.get("data")
             if not isinstance(rows, list):
@@ -489,7 +490,7 @@ class ClioClient(ApiClient):
         if paging is None:
             return None
         if not isinstance(paging, dict):
-            raise self._data_error(path, f"page {number}'s meta.paging is a {_kind(paging)}, not an object")
+            raise self._data_error(path, f"page {number}'s meta.paging is a {kind_of(paging)}, not an object")
         raw = paging.get("next")
         if raw is None or raw == "":
             return None
@@ -523,17 +524,6 @@ class ClioClient(ApiClient):
         if _page_key(url) in visited:
             raise self._data_error(path, f"meta.paging.next of page {number} points back to a page already read")
         return url
-
-
-class _SetChanged(Exception):
-    """`meta.records` moved between the first page and a later one: the filtered set changed during paging."""
-
-    def __init__(self, path: str, first: int, later: int, page: int) -> None:
-        super().__init__(path, first, later, page)
-        self.path, self.first, self.later, self.page = path, first, later, page
-
-    def describe(self) -> str:
-        return f"meta.records changed from {self.first} to {self.later} on page {self.page}"
 
 
 def _pairs(params: Params) -> list[tuple[str, str]]:
@@ -576,7 +566,3 @@ def _record_key(row: dict, page: int, position: int) -> str:
 def _page_key(url: httpx.URL) -> tuple:
     """A page's identity for cycle detection: origin, route and the query in any order."""
     return (url.scheme, url.host, url.port, url.path.removesuffix(".json"), tuple(sorted(url.params.multi_items())))
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__

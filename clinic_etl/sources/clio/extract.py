@@ -43,12 +43,11 @@ import pandas as pd
 
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.sources.clio.client import ClioClient, is_id, parse_instant
+from clinic_etl.sources.raw import LIST, OBJECT, scalar_text
 
 OVERLAP = timedelta(minutes=10)  # `updated_since` starts this much before the window (clock skew, "after" filters)
 
 # What `flatten` puts where Clio served something that cannot be the expected scalar: it fails every check.
-OBJECT = "<object>"
-LIST = "<list>"
 NOT_AN_OBJECT = "<not an object>"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -157,18 +156,6 @@ RESOURCES: dict[str, Resource] = {
     "matters": MATTERS,
 }
 KEEP: dict[str, list[str]] = {name: resource.columns for name, resource in RESOURCES.items()}
-
-
-def scalar_text(value: object) -> str | None:
-    """A JSON scalar as text: strings as served, numbers by their shortest round-trip text (81.8 -> "81.8"), booleans
-    "True"/"False" (as the Cliniko frames). An object or a list becomes a marker (its content is never kept)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return OBJECT
-    if isinstance(value, list | tuple):
-        return LIST
-    return str(value)
 
 
 def _nested_text(value: object, item: Nested) -> str | None:
