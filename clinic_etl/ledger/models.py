@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -41,7 +42,11 @@ class LedgerInvoice(_Ledger):
     contact_key: Series[str] = pa.Field(str_matches=KEY)
     business_id: Series[str] = pa.Field(nullable=True)
     practitioner_id: Series[str] = pa.Field(nullable=True)
-    status: Series[str] = pa.Field(isin=["open", "paid", "deleted"])
+    status: Series[str] = pa.Field(
+        isin=["draft", "open", "paid", "deleted"],
+        description="draft: not yet approved at the source (Xero DRAFT, or kept out by a rule); deleted: deleted or"
+        " voided at the source",
+    )
     day: Series[str] = pa.Field(
         str_matches=DATE,
         description="The day of the run's window the record is synced for: its issue date when that is in the"
@@ -76,9 +81,14 @@ class LedgerLine(_Ledger):
 
 
 class LedgerPayment(_Ledger):
+    """Money received against one invoice. For every invoice of the ledger, its rows here are all of its live
+    payments: a payment the state store holds for an invoice of the ledger and that is not listed here (deleted,
+    voided or edited away at the source) is taken off in Xero."""
+
     payment_key: Series[str] = pa.Field(unique=True, str_matches=KEY)
     invoice_key: Series[str] = pa.Field(str_matches=KEY)
-    date: Series[str] = pa.Field(str_matches=DATE)
+    date: Series[str] = pa.Field(str_matches=DATE, description="The local day the money was received")
+    day: Series[str] = pa.Field(str_matches=DATE, description="The day of the run's window it is synced for")
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
     @pa.check("amount", element_wise=True)
@@ -86,9 +96,87 @@ class LedgerPayment(_Ledger):
         return _is_money(value) and value > 0
 
 
+class LedgerCreditNote(_Ledger):
+    """A credit issued to a contact (Clio: a credit memo), one amount; applied to invoices by allocations, or
+    refunded."""
+
+    credit_note_key: Series[str] = pa.Field(unique=True, str_matches=KEY, description="e.g. clio:credit_memo:7")
+    source_id: Series[str]
+    number: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200}, description="Credit note number")
+    issue_date: Series[str] = pa.Field(str_matches=DATE)
+    contact_key: Series[str] = pa.Field(str_matches=KEY)
+    status: Series[str] = pa.Field(isin=["open", "deleted"], description="deleted: voided or deleted at the source")
+    day: Series[str] = pa.Field(str_matches=DATE, description="As for invoices")
+    description: Series[str] = pa.Field(str_length={"min_value": 1}, description="The credit note's one line")
+    total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp, > 0")
+    tax_total: Series[object] = pa.Field(description="Tax inside `total`, Decimal")
+
+    @pa.check("total", "tax_total", element_wise=True)
+    def _money(cls, value: object) -> bool:
+        return _is_money(value)
+
+
+class LedgerCreditAllocation(_Ledger):
+    """Part of a credit note applied to an invoice. For every credit note of the ledger, its rows here are all of its
+    live allocations (as for payments)."""
+
+    allocation_key: Series[str] = pa.Field(unique=True, str_matches=KEY)
+    credit_note_key: Series[str] = pa.Field(str_matches=KEY)
+    invoice_key: Series[str] = pa.Field(str_matches=KEY)
+    date: Series[str] = pa.Field(str_matches=DATE)
+    day: Series[str] = pa.Field(str_matches=DATE)
+    amount: Series[object] = pa.Field(description="Decimal, > 0")
+
+    @pa.check("amount", element_wise=True)
+    def _positive(cls, value: object) -> bool:
+        return _is_money(value) and value > 0
+
+
+class LedgerRefund(_Ledger):
+    """Money paid back to the contact out of a credit note's unapplied balance. For every credit note of the
+    ledger, its rows here are all of its live refunds."""
+
+    refund_key: Series[str] = pa.Field(unique=True, str_matches=KEY)
+    credit_note_key: Series[str] = pa.Field(str_matches=KEY)
+    date: Series[str] = pa.Field(str_matches=DATE)
+    day: Series[str] = pa.Field(str_matches=DATE)
+    amount: Series[object] = pa.Field(description="Decimal, > 0")
+
+    @pa.check("amount", element_wise=True)
+    def _positive(cls, value: object) -> bool:
+        return _is_money(value) and value > 0
+
+
+class LedgerExcluded(_Ledger):
+    """Source records a named rule keeps out of Xero (e.g. trust money, unapproved bills): accounted for in the
+    run's counts and the reconciliation, never silent. Ids and amounts only."""
+
+    record_key: Series[str] = pa.Field(str_matches=KEY, description="e.g. clio:allocation:88")
+    day: Series[str] = pa.Field(str_matches=DATE)
+    rule: Series[str] = pa.Field(str_length={"min_value": 1}, description="The rule's name, e.g. trust")
+    amount: Series[object] = pa.Field(nullable=True, description="Decimal money the record carries, if any")
+
+
 LEDGER_MODELS: dict[str, type[_Ledger]] = {
     "contacts": LedgerContact,
     "invoices": LedgerInvoice,
     "lines": LedgerLine,
     "payments": LedgerPayment,
+    "credit_notes": LedgerCreditNote,
+    "credit_allocations": LedgerCreditAllocation,
+    "refunds": LedgerRefund,
+    "excluded": LedgerExcluded,
 }
+
+
+def ledger_frame(name: str, rows: list[dict] | None = None) -> pd.DataFrame:
+    """One ledger frame from row dicts, with exactly its model's columns (empty when `rows` is)."""
+    frame = pd.DataFrame(rows or [], columns=list(LEDGER_MODELS[name].to_schema().columns))
+    if name == "lines":
+        frame["line_no"] = frame["line_no"].astype("int64")
+    return frame
+
+
+def complete(ledger: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """`ledger` with an empty frame for every ledger frame a source does not produce (Cliniko has no credit notes)."""
+    return {name: ledger[name] if name in ledger else ledger_frame(name) for name in LEDGER_MODELS}

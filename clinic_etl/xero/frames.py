@@ -228,12 +228,11 @@ def to_xero(
         invoice_frame = invoice_frame[~held_back].reset_index(drop=True)
         contacts = contacts[~contacts["contact_key"].isin(list(unsendable))].reset_index(drop=True)
     numbers = dict(zip(invoice_frame["invoice_key"], invoice_frame["InvoiceNumber"], strict=True))
-    days = dict(zip(invoice_frame["invoice_key"], invoice_frame["day"], strict=True))
     payments = [
         {
             "payment_key": p["payment_key"],
             "invoice_key": p["invoice_key"],
-            "day": days[p["invoice_key"]],
+            "day": p["day"],
             "InvoiceNumber": numbers[p["invoice_key"]],
             "Date": p["date"],
             "Amount": p["amount"],

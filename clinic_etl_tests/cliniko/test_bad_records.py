@@ -593,6 +593,7 @@ def _expected_ledger(clean: dict[str, pd.DataFrame], gone: set[str]) -> dict[str
     keys = {f"cliniko:invoice:{i}" for i in gone}
     invoices = clean["invoices"][~clean["invoices"]["invoice_key"].isin(keys)]
     return {
+        **clean,
         "contacts": clean["contacts"][clean["contacts"]["contact_key"].isin(invoices["contact_key"])],
         "invoices": invoices,
         "lines": clean["lines"][~clean["lines"]["invoice_key"].isin(keys)],

@@ -82,7 +82,7 @@ def ledger(lines: list[tuple[str, str, str, str, str, str]], total: str, tax: st
         "contacts": pd.DataFrame([contact]),
         "invoices": pd.DataFrame([invoice]),
         "lines": pd.DataFrame(rows),
-        "payments": pd.DataFrame(columns=["payment_key", "invoice_key", "date", "amount"]),
+        "payments": pd.DataFrame(columns=["payment_key", "invoice_key", "date", "day", "amount"]),
     }
 
 

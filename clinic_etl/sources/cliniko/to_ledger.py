@@ -16,7 +16,7 @@ from decimal import Decimal
 import pandas as pd
 import pandera.pandas as pa
 
-from clinic_etl.ledger.models import LEDGER_MODELS
+from clinic_etl.ledger.models import LEDGER_MODELS, complete, ledger_frame
 from clinic_etl.ledger.money import cents, places, to_decimal
 from clinic_etl.ledger.quarantine import placed, record_name, rejects, source_id_of, validate_rows
 from clinic_etl.partitions import SyncWindow
@@ -227,6 +227,7 @@ def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[st
                     "payment_key": key("payment", inv["id"]),
                     "invoice_key": key("invoice", inv["id"]),
                     "date": window.local_date(inv["closed_at"] or inv["updated_at"]),
+                    "day": days[inv["id"]],
                     "amount": total,
                 }
             )
@@ -264,13 +265,11 @@ def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[st
 
 
 def _frames(contacts: list, invoices: list, lines: list, payments: list) -> dict[str, pd.DataFrame]:
-    """The ledger's frames, contacts limited to the patients the invoices use."""
+    """The ledger's frames, contacts limited to the patients the invoices use (Cliniko has no credit notes)."""
     used = {i["contact_key"] for i in invoices}
     rows = {"contacts": [c for c in contacts if c["contact_key"] in used], "invoices": invoices}
     rows |= {"lines": lines, "payments": payments}
-    frames = {n: pd.DataFrame(r, columns=list(LEDGER_MODELS[n].to_schema().columns)) for n, r in rows.items()}
-    frames["lines"]["line_no"] = frames["lines"]["line_no"].astype("int64")
-    return frames
+    return complete({n: ledger_frame(n, r) for n, r in rows.items()})
 
 
 def _meets_contract(ledger: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -300,6 +299,7 @@ def _meets_contract(ledger: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataF
         broken |= failures
         kept = ledger["invoices"][~ledger["invoices"]["source_id"].isin(list(failures))]
         ledger = {
+            **ledger,
             "contacts": ledger["contacts"][ledger["contacts"]["contact_key"].isin(kept["contact_key"])],
             "invoices": kept,
             "lines": ledger["lines"][ledger["lines"]["invoice_key"].isin(kept["invoice_key"])],
