@@ -5,8 +5,8 @@ SQLAlchemy Core on SQLite (default) or PostgreSQL; schema managed by the Alembic
 """
 
 from .cipher import CredentialKeyError
-from .records import QuarantineRecord, SyncRecord
+from .records import PendingWrite, QuarantineRecord, SyncRecord
 from .store import StateStore
 from .tables import WRITE_ACTIONS
 
-__all__ = ["WRITE_ACTIONS", "CredentialKeyError", "QuarantineRecord", "StateStore", "SyncRecord"]
+__all__ = ["WRITE_ACTIONS", "CredentialKeyError", "PendingWrite", "QuarantineRecord", "StateStore", "SyncRecord"]

@@ -32,6 +32,23 @@ class DryRunStore:
     def get_records_by_number(self, tenant_id: str, entity: str, numbers: Iterable[str]) -> dict:
         return self._store.get_records_by_number(tenant_id, entity, numbers)
 
+    def get_records_by_parent(self, tenant_id: str, entity: str, parent_keys: Iterable[str]) -> dict:
+        parents = set(parent_keys)
+        found = self._store.get_records_by_parent(tenant_id, entity, parents)
+        for (tenant, kind, key), record in self._records.items():
+            if tenant == tenant_id and kind == entity and record.parent_key in parents:
+                found[key] = record
+        return found
+
+    def pending(self, tenant_id: str, entity: str | None = None) -> list:
+        return self._store.pending(tenant_id, entity)
+
+    def note_pending(self, writes: Iterable[Any]) -> None:
+        """Nothing is sent, so nothing is pending."""
+
+    def clear_pending(self, tenant_id: str, entity: str, source_keys: Iterable[str]) -> None:
+        """The notes stay for the next real run to read back."""
+
     def open_quarantine(self, partition_key: str | None = None) -> list[QuarantineRecord]:
         return self._store.open_quarantine(partition_key)
 

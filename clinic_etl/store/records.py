@@ -26,6 +26,22 @@ class SyncRecord:
     xero_status: str | None = None
     partition_key: str | None = None
     synced_at: datetime | None = None
+    parent_key: str | None = None  # the record it belongs to: a payment's invoice key
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A create sent (or about to be sent) to Xero whose result the state store has not recorded: left behind,
+    it means the process stopped in between, and Xero must be read back for it. ``number`` is what finds it there
+    (InvoiceNumber, ContactNumber, a payment's Reference); ``parent_key`` the record it belongs to."""
+
+    tenant_id: str
+    entity: str
+    source_key: str
+    number: str | None
+    parent_key: str | None
+    partition_key: str
+    run_id: str
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from . import credentials as _credentials
+from . import pending as _pending
 from . import quarantine as _quarantine
 from . import sync_map as _sync_map
 from . import writes as _writes
@@ -20,7 +21,7 @@ from .engine import create_store_engine, normalise_url, safe_url, sqlite_path
 from .files import tighten_sqlite
 from .locks import pg_lock, sqlite_lock
 from .migrate import upgrade
-from .records import QuarantineRecord, SyncRecord
+from .records import PendingWrite, QuarantineRecord, SyncRecord
 
 
 class StateStore:
@@ -104,8 +105,23 @@ class StateStore:
     def get_records_by_number(self, tenant_id: str, entity: str, numbers: Iterable[str]) -> dict[str, list[SyncRecord]]:
         return _sync_map.get_records_by_number(self._engine, tenant_id, entity, numbers)
 
+    def get_records_by_parent(self, tenant_id: str, entity: str, parent_keys: Iterable[str]) -> dict[str, SyncRecord]:
+        return _sync_map.get_records_by_parent(self._engine, tenant_id, entity, parent_keys)
+
     def record(self, records: Iterable[SyncRecord]) -> None:
         _sync_map.record(self._engine, records)
+
+    # -- pending writes ---------------------------------------------------------------------------
+    def note_pending(self, writes: Iterable[PendingWrite]) -> None:
+        """Note creates about to be sent to Xero (see ``pending.py``)."""
+        _pending.note(self._engine, writes)
+
+    def pending(self, tenant_id: str, entity: str | None = None) -> list[PendingWrite]:
+        """The creates whose result was never recorded (the process stopped in between)."""
+        return _pending.pending(self._engine, tenant_id, entity)
+
+    def clear_pending(self, tenant_id: str, entity: str, source_keys: Iterable[str]) -> None:
+        _pending.clear(self._engine, tenant_id, entity, source_keys)
 
     # -- quarantine -------------------------------------------------------------------------------
     def quarantine(self, rows: Iterable[QuarantineRecord]) -> None:

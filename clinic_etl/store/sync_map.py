@@ -16,7 +16,7 @@ from .tables import sync_map, utcnow
 IN_CHUNK = 500
 
 _KEY = ("tenant_id", "entity", "source_key")
-_TEXT = ("xero_id", "xero_number", "content_hash", "xero_status", "partition_key")
+_TEXT = ("xero_id", "xero_number", "content_hash", "xero_status", "partition_key", "parent_key")
 _VALUES = (*_TEXT, "synced_at")
 
 
@@ -55,6 +55,21 @@ def get_records_by_number(
         for chunk in chunked(wanted, IN_CHUNK):
             for row in conn.execute(base.where(sync_map.c.xero_number.in_(chunk))):
                 out.setdefault(row.xero_number, []).append(_to_record(row))
+    return out
+
+
+def get_records_by_parent(
+    engine: Engine, tenant_id: str, entity: str, parent_keys: Iterable[str]
+) -> dict[str, SyncRecord]:
+    """Records of ``entity`` for ``tenant_id`` that belong to one of ``parent_keys`` (a payment to its invoice), by
+    source key."""
+    wanted = check_keys(parent_keys, "parent_keys")
+    base = select(sync_map).where(sync_map.c.tenant_id == tenant_id, sync_map.c.entity == entity)
+    out: dict[str, SyncRecord] = {}
+    with engine.connect() as conn:
+        for chunk in chunked(wanted, IN_CHUNK):
+            for row in conn.execute(base.where(sync_map.c.parent_key.in_(chunk))):
+                out[row.source_key] = _to_record(row)
     return out
 
 

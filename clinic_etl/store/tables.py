@@ -78,8 +78,25 @@ sync_map = Table(
     Column("xero_status", String(32)),
     Column("partition_key", String(64)),
     Column("synced_at", UTCDateTime(), nullable=False),
+    Column("parent_key", String(255)),  # the record it belongs to: a payment's invoice
     PrimaryKeyConstraint("tenant_id", "entity", "source_key"),
     Index(None, "partition_key"),
+    Index(None, "tenant_id", "entity", "parent_key"),
+)
+
+#: creates sent to Xero whose result is not recorded yet (see ``pending.py``)
+pending_writes = Table(
+    "pending_writes",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("source_key", String(255), nullable=False),
+    Column("number", String(255)),  # what finds it in Xero: InvoiceNumber, ContactNumber, a payment's Reference
+    Column("parent_key", String(255)),
+    Column("partition_key", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "entity", "source_key"),
 )
 
 quarantine = Table(
@@ -140,6 +157,7 @@ __all__ = [
     "WRITE_ACTIONS",
     "credentials",
     "metadata",
+    "pending_writes",
     "quarantine",
     "sync_map",
     "utcnow",

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from .engine import insert_new, write_transaction
 from .locks import pg_xact_lock
+from .pending import clear_in
 from .records import SyncRecord
 from .sync_map import row_of, upsert_rows
 from .tables import WRITE_ACTIONS, sync_map, utcnow, xero_writes
@@ -68,6 +69,7 @@ def record_write(
     """Record that Xero received a write (``action``) that leaves ``record`` in the sync map: upsert the record
     and insert its ``xero_writes`` row (from_hash = the content hash the sync map held) in one transaction.
 
+    The create's note in the pending writes journal, if any, is removed in the same transaction.
     Returns True if the write row is new, False if this write was on record already (see the module's notes).
     ``record.xero_id``, ``record.partition_key`` (the day) and ``run_id`` are required.
     """
@@ -79,6 +81,7 @@ def record_write(
     now = utcnow()
     row = row_of(record, now)
     with write_transaction(engine) as conn:
+        clear_in(conn, record.tenant_id, record.entity, [record.source_key])  # its pending note: the result is known
         current = _current(conn, record, lock_timeout)
         if action == "adopted" and current is not None and current.xero_id == record.xero_id:
             return False  # the key is that Xero object already (a concurrent run created it): nothing was written

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
 from clinic_etl.ledger.money import allocate
 from clinic_etl.ledger.quarantine import REJECT_COLUMNS, no_rejects
 from clinic_etl.mapping import Mapping
-from clinic_etl.xero.fields import fitted, one_line
+from clinic_etl.xero.fields import fitted, limits, one_line
 from clinic_etl.xero.lines import inclusive_tax, quantity_price
 from clinic_etl.xero.org import XeroOrg
 
@@ -43,12 +46,41 @@ class MappingProblem(ValueError):
     pass
 
 
+# json.dumps(document, sort_keys=True, default=str), without building an encoder per document
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def content_hash(document: dict) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(_CANONICAL.encode(document).encode()).hexdigest()[:32]
+
+
+def clean(text: str) -> bool:
+    """True when `one_line(text) == text` (no control character, line break, lone surrogate or other space than
+    " ", no run of spaces, none at either end), found without the regular expressions."""
+    return text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]
+
+
+def _one_line(text: str) -> str:
+    return text if clean(text) else one_line(text)
+
+
+def _fitted(schema: str, element: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """`fitted(schema, element)`: the element as it is (a copy) when every string the schema bounds is already one
+    clean line within its bound and no nested element is bounded, else `fitted` itself."""
+    bounds = limits().get(schema, {})
+    for name, value in element.items():
+        bound = bounds.get(name)
+        if bound is None:
+            continue
+        if not (isinstance(bound, int) and isinstance(value, str) and len(value) <= bound and clean(value)):
+            if isinstance(bound, int) and not isinstance(value, str):
+                continue  # fitted leaves a non-string as it is
+            return fitted(schema, element)
+    return dict(element), []
 
 
 def contact_name(first: object, last: object, fallback: str) -> str:
-    name = " ".join(one_line(p) for p in (first, last) if isinstance(p, str) and one_line(p))
+    name = " ".join(_one_line(p) for p in (first, last) if isinstance(p, str) and _one_line(p))
     return name or fallback
 
 
@@ -57,7 +89,7 @@ def contacts_frame(contacts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
     rows, problems = [], {}
     ordered = sorted(contacts.itertuples(index=False), key=lambda c: (len(c.contact_key), c.contact_key))
     for c in ordered:  # the lower id keeps the plain name, deterministically
-        element, too_long = fitted(
+        element, too_long = _fitted(
             "Contact",
             {
                 "ContactNumber": c.contact_key,
@@ -139,24 +171,99 @@ def _tracking(invoice: dict, mapping: Mapping, org: XeroOrg) -> list[dict]:
     return tracking
 
 
-def _line_items(invoice: dict, lines: list[dict], mapping: Mapping, org: XeroOrg) -> list[dict]:
-    amounts = allocate(invoice["total"], [ln["total"] for ln in lines])
-    taxes = allocate(invoice["tax_total"], [ln["tax"] for ln in lines])
-    tracking = _tracking(invoice, mapping, org)
+class _Rules:
+    """The mapping's and the organisation's answers for one run, each worked out once per distinct question (an
+    account per item code, practitioner and business; a tax type per tax name and rate; tracking per business and
+    practitioner; a line's price form per quantity, price, rate and amount) rather than once per line."""
+
+    def __init__(self, mapping: Mapping, org: XeroOrg) -> None:
+        self.mapping, self.org = mapping, org
+        self._accounts: dict[tuple, str | MappingProblem] = {}
+        self._tax_types: dict[tuple, str] = {}
+        self._tracking: dict[tuple, list[dict] | MappingProblem] = {}
+        self._prices: dict[tuple, Decimal | None] = {}
+
+    @staticmethod
+    def _answer(found: object) -> Any:
+        if isinstance(found, MappingProblem):
+            raise MappingProblem(*found.args)
+        return found
+
+    def account(self, item_code: object, invoice: dict) -> str:
+        key = (item_code, invoice["practitioner_id"], invoice["business_id"])
+        if key not in self._accounts:
+            try:
+                self._accounts[key] = _account({"item_code": item_code}, invoice, self.mapping, self.org)
+            except MappingProblem as problem:
+                self._accounts[key] = problem
+        return self._answer(self._accounts[key])
+
+    def tax_type(self, name: object, rate: Decimal) -> str:
+        key = (name, rate)  # by value: a refusal quotes the rate as written, so only answers are kept
+        found = self._tax_types.get(key)
+        if found is None:
+            found = _tax_type({"tax_name": name, "tax_rate": rate}, self.mapping, self.org)
+            self._tax_types[key] = found
+        return found
+
+    def tracking(self, invoice: dict) -> list[dict]:
+        key = (invoice["business_id"], invoice["practitioner_id"])
+        if key not in self._tracking:
+            try:
+                self._tracking[key] = _tracking(invoice, self.mapping, self.org)
+            except MappingProblem as problem:
+                self._tracking[key] = problem
+        return self._answer(self._tracking[key])
+
+    def priced(self, quantity: Decimal, unit: Decimal, rate: Decimal, amount: Decimal) -> dict[str, Decimal]:
+        """`quantity_price`, whose branch and normalised UnitAmount depend on the values only; the Decimals it
+        returns as they are (Quantity, the amount) are this line's own, and a discounted line (its DiscountAmount
+        keeps the inputs' exponents) or a zero price (the sign of a zero) is worked out in full."""
+        if not unit:
+            return quantity_price(quantity, unit, rate, amount)
+        key = (quantity, unit, rate, amount)
+        if key in self._prices:
+            same = self._prices[key]
+            if same is None:
+                return {"Quantity": Decimal(1), "UnitAmount": amount}
+            if same is not _DISCOUNTED:
+                return {"Quantity": quantity, "UnitAmount": same}
+            return quantity_price(quantity, unit, rate, amount)
+        priced = quantity_price(quantity, unit, rate, amount)
+        if "DiscountAmount" in priced:
+            self._prices[key] = _DISCOUNTED
+        elif priced["Quantity"] is quantity:
+            self._prices[key] = priced["UnitAmount"]
+        else:
+            self._prices[key] = None
+        return priced
+
+
+_DISCOUNTED = Decimal("NaN")  # a marker in _Rules._prices: work the line out in full
+LINE_FIELDS = ("invoice_key", "description", "quantity", "unit_price", "tax_rate", "tax_name", "item_code", "total")
+
+
+def _line_items(invoice: dict, lines: list[int], columns: dict[str, list], rules: _Rules) -> list[dict]:
+    """The invoice's Xero line items; `lines` are its lines' positions in `columns` (the ledger's lines, a list per
+    field), in line_no order."""
+    amounts = allocate(invoice["total"], [columns["total"][n] for n in lines])
+    taxes = allocate(invoice["tax_total"], [columns["tax"][n] for n in lines])
+    tracking = rules.tracking(invoice)
     items = []
-    for line, amount, tax in zip(lines, amounts, taxes, strict=True):
-        priced = quantity_price(line["quantity"], line["unit_price"], line["tax_rate"], amount)
-        description = line["description"]
-        if priced["Quantity"] != line["quantity"]:
-            description = f"{description} (x{line['quantity'].normalize()})"
+    for n, amount, tax in zip(lines, amounts, taxes, strict=True):
+        quantity, rate = columns["quantity"][n], columns["tax_rate"][n]
+        priced = rules.priced(quantity, columns["unit_price"][n], rate, amount)
+        description = columns["description"][n]
+        if priced["Quantity"] != quantity:
+            description = f"{description} (x{quantity.normalize()})"
         item = {
             "Description": description[:4000],
             **priced,
             "LineAmount": amount,
-            "AccountCode": _account(line, invoice, mapping, org),
-            "TaxType": _tax_type(line, mapping, org),
+            "AccountCode": rules.account(columns["item_code"][n], invoice),
+            "TaxType": rules.tax_type(columns["tax_name"][n], rate),
         }
-        if tax != inclusive_tax(amount, line["tax_rate"]):
+        if tax != (inclusive_tax(amount, rate) if rate else ZERO_TAX):
             item["TaxAmount"] = tax
         if tracking:
             item["Tracking"] = tracking
@@ -164,15 +271,51 @@ def _line_items(invoice: dict, lines: list[dict], mapping: Mapping, org: XeroOrg
     return items
 
 
+ZERO_TAX = Decimal("0.00")  # inclusive_tax at a 0 % rate
+
+
+def _records(frame: pd.DataFrame) -> Iterator[dict]:
+    """`frame.to_dict("records")`, one record at a time (a million records are never all held as dicts)."""
+    names = list(frame.columns)
+    for values in zip(*(frame[name].tolist() for name in names), strict=True):
+        yield dict(zip(names, values, strict=True))
+
+
+def _fitted_invoice(document: dict) -> tuple[dict, list[str]]:
+    """`fitted("Invoice", document)` for a document whose LineItems come last: a line item holding no field that
+    Xero's schema bounds (`limits()["LineItem"]`) comes out of `fitted` unchanged, so it is kept as it is."""
+    items = document.pop("LineItems")
+    fitted_document, problems = _fitted("Invoice", document)
+    bounded = limits().get("LineItem", {}).keys()
+    kept = []
+    for item in items:
+        if bounded and not bounded.isdisjoint(item):
+            item, inner = fitted("LineItem", item)
+            problems += inner
+        kept.append(item)
+    fitted_document["LineItems"] = kept
+    return fitted_document, problems
+
+
+def payment_reference(payment_key: str) -> str:
+    """`clio:allocation:88` -> `Clio payment 88`: shown in Xero, and how a payment is found again on its invoice."""
+    source, _, rest = payment_key.partition(":")
+    return f"{source.title()} payment {rest.split(':', 1)[-1]}"
+
+
 def to_xero(
     ledger: dict[str, pd.DataFrame], mapping: Mapping, org: XeroOrg
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    lines_by_invoice = {
-        k: g.sort_values("line_no").to_dict("records") for k, g in ledger["lines"].groupby("invoice_key")
-    }
+    # one sort and one pass over the lines (not a frame per invoice): each invoice's line positions, in line order
+    lines = ledger["lines"].sort_values("line_no", kind="stable")
+    columns = {field: lines[field].tolist() for field in (*LINE_FIELDS, "tax")}
+    lines_by_invoice: dict[str, list[int]] = {}
+    for n, key in enumerate(columns["invoice_key"]):
+        lines_by_invoice.setdefault(key, []).append(n)
+    rules = _Rules(mapping, org)
     invoices, problems, held = [], [], []
     wanted = set(mapping.filters.businesses)
-    for inv in ledger["invoices"].to_dict("records"):
+    for inv in _records(ledger["invoices"]):
         if wanted and inv["business_id"] not in wanted:
             continue
         source = inv["invoice_key"].split(":", 1)[0]
@@ -180,15 +323,14 @@ def to_xero(
             items = (
                 []
                 if inv["status"] == "deleted"
-                else _line_items(inv, lines_by_invoice.get(inv["invoice_key"], []), mapping, org)
+                else _line_items(inv, lines_by_invoice.get(inv["invoice_key"], []), columns, rules)
             )
         except MappingProblem as problem:
             problems.append((source, inv["source_id"], inv["day"], str(problem)))
             held.append(inv)
             continue
         issued = date.fromisoformat(inv["issue_date"])
-        document, too_long = fitted(
-            "Invoice",
+        document, too_long = _fitted_invoice(
             {
                 "InvoiceNumber": f"{mapping.invoice_number_prefix}{inv['number']}",
                 "contact_key": inv["contact_key"],
@@ -237,11 +379,12 @@ def to_xero(
             "Date": p["date"],
             "Amount": p["amount"],
             "AccountCode": mapping.accounts.payments,
-            "Reference": f"{p['invoice_key'].split(':')[0].title()} payment",
+            "Reference": payment_reference(p["payment_key"]),
         }
         for p in ledger["payments"].to_dict("records")
         if p["invoice_key"] in numbers
     ]
+    held_payments: list[dict] = []
     if payments and not org.accepts_payments(mapping.accounts.payments):
         problems += [
             (
@@ -253,13 +396,15 @@ def to_xero(
             )
             for p in payments
         ]
-        payments = []
-    first_day = invoice_frame.groupby("contact_key")["day"].min()
-    contacts["day"] = contacts["contact_key"].map(first_day)
+        payments, held_payments = [], payments
+    firsts = invoice_frame.sort_values("day", kind="stable").drop_duplicates("contact_key")  # each one's first day
+    contacts["day"] = contacts["contact_key"].map(pd.Series(firsts["day"].to_numpy(), index=firsts["contact_key"]))
     frames = {
         "contacts": contacts,
         "invoices": invoice_frame,
         "payments": pd.DataFrame(payments, columns=PAYMENT_COLUMNS),
+        # payments held back (their reasons are in the rejects): left as they are in Xero, neither made nor reversed
+        "held_payments": pd.DataFrame(held_payments, columns=PAYMENT_COLUMNS),
         # invoices held back (their reasons are in the rejects): the reconciliation accounts for their money
         "held": pd.DataFrame(
             [{**{c: i[c] for c in HELD_COLUMNS[:-1]}, "InvoiceNumber": None} for i in held], columns=HELD_COLUMNS

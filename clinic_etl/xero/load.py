@@ -12,6 +12,7 @@ from clinic_etl.xero.load_contacts import load_contacts
 from clinic_etl.xero.load_invoices import load_invoices, void_removed
 from clinic_etl.xero.load_payments import load_payments
 from clinic_etl.xero.outcome import LoadContext
+from clinic_etl.xero.pending import resolve_pending
 
 
 def load_documents(
@@ -26,8 +27,10 @@ def load_documents(
     """The outcome of every record (OUTCOME_COLUMNS); each write is recorded in the state store under ``run_id``
     as it succeeds, so the writes of an attempt that fails part-way are on record too."""
     ctx = LoadContext(client, store, client.tenant_id, default_day, run_id)
+    resolve_pending(ctx, documents, currency)  # creates an earlier run sent and never recorded: read back first
     contact_ids = load_contacts(ctx, documents["contacts"])
     invoice_ids = load_invoices(ctx, documents["invoices"], contact_ids, currency)
-    load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids)
+    held = documents["held_payments"]["payment_key"] if "held_payments" in documents else ()
+    load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids, held)
     void_removed(ctx, documents["invoices"])
     return ctx.frame()

@@ -2,7 +2,7 @@
 
 A name already used in Xero by another contact gets the patient's id appended (two people are never
 merged); a contact that already exists with our ContactNumber (a crash after the write, before the state
-store recorded it) is adopted, not duplicated.
+store recorded it) is adopted, not duplicated, and updated in the same run to what the source says now.
 """
 
 from __future__ import annotations
@@ -43,6 +43,34 @@ def _send(ctx: LoadContext, method: str, elements: list[dict]) -> dict[str, tupl
     return results
 
 
+def _record(ctx: LoadContext, rows: dict, ids: dict, action: str, results: dict) -> list[str]:
+    """Record what Xero answered; returns the keys adopted (their content in Xero is not known)."""
+    adopted = []
+    for key, (result, problems) in results.items():
+        row = rows.get(key)
+        if row is None:
+            continue
+        if problems or not result.get("ContactID"):
+            if action == "created":
+                ctx.settle("contact", [key])
+            reason = redact("; ".join(problems) or "Xero returned no ContactID", *(row[f] for f in FIELDS))
+            ctx.note("contact", key, "failed", ids.get(key), reason, day=row["day"])
+            continue
+        ids[key] = result["ContactID"]
+        if result.get("adopted"):
+            adopted.append(key)
+        ctx.save(
+            "contact",
+            key,
+            ids[key],
+            action="adopted" if result.get("adopted") else action,
+            content_hash=None if result.get("adopted") else row["content_hash"],
+            status=result.get("ContactStatus", "ACTIVE"),
+            day=row["day"],
+        )
+    return adopted
+
+
 def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
     """Returns contact_key -> ContactID for every contact that is in Xero after the call."""
     rows = {r["contact_key"]: r for r in contacts.to_dict("records")}
@@ -52,26 +80,7 @@ def load_contacts(ctx: LoadContext, contacts: pd.DataFrame) -> dict[str, str]:
     update = [k for k in rows if k in ids and known[k].content_hash != rows[k]["content_hash"]]
     for key in set(ids) - set(update):
         ctx.note("contact", key, "unchanged", ids[key], day=rows[key]["day"])
-    sent = [("created", _send(ctx, "PUT", [_element(rows[k]) for k in create]))]
-    sent.append(("updated", _send(ctx, "POST", [{"ContactID": ids[k], **_element(rows[k])} for k in update])))
-    for action, results in sent:
-        for key, (result, problems) in results.items():
-            row = rows.get(key)
-            if row is None:
-                continue
-            if problems or not result.get("ContactID"):
-                reason = redact("; ".join(problems) or "Xero returned no ContactID", *(row[f] for f in FIELDS))
-                ctx.note("contact", key, "failed", ids.get(key), reason, day=row["day"])
-                continue
-            ids[key] = result["ContactID"]
-            adopted = bool(result.get("adopted"))
-            ctx.save(
-                "contact",
-                key,
-                ids[key],
-                action="adopted" if adopted else action,
-                content_hash=None if adopted else row["content_hash"],
-                status=result.get("ContactStatus", "ACTIVE"),
-                day=row["day"],
-            )
+    ctx.intend("contact", [(k, k, None, rows[k]["day"]) for k in create])
+    update += _record(ctx, rows, ids, "created", _send(ctx, "PUT", [_element(rows[k]) for k in create]))
+    _record(ctx, rows, ids, "updated", _send(ctx, "POST", [{"ContactID": ids[k], **_element(rows[k])} for k in update]))
     return ids

@@ -1,16 +1,18 @@
 """Invoices: create the missing ones, update the changed ones, void or delete the removed ones.
 
 InvoiceNumber is unique per Xero organisation, so after a crash between Xero's write and the state store's
-record, Xero's "must be unique" answer leads to the existing invoice, which is adopted (never doubled).
+record, the invoice is found by its number (the pending writes journal says which to look for, and Xero's "must
+be unique" answer does too) and adopted, never doubled; an adopted invoice that does not say what the source says
+now (edited in between) is updated.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from clinic_etl.ledger.money import to_decimal
-from clinic_etl.xero.load_payments import invoice_payment_key, reverse_payment
+from clinic_etl.xero.load_payments import reverse_payments_of
 from clinic_etl.xero.outcome import LoadContext, errors_of
+from clinic_etl.xero.same_document import same_invoice
 
 REMOVED = {"VOIDED", "DELETED"}
 CLASH_FIX = "Xero invoice numbers are unique, so give one of them another number in the source (never merged)"
@@ -42,7 +44,7 @@ def owner_of(ctx: LoadContext, found: dict, key: str) -> str | None:
     return next((r.source_key for r in holders if r.source_key != key and r.xero_id == found["InvoiceID"]), None)
 
 
-def _element(row: dict, contact_id: str, currency: str) -> dict:
+def element(row: dict, contact_id: str, currency: str) -> dict:
     return {
         "Type": "ACCREC",
         "Contact": {"ContactID": contact_id},
@@ -90,40 +92,45 @@ def load_invoices(
         else:
             ctx.note("invoice", key, "unchanged", ids[key], day=row["day"])
     by_number = {r["InvoiceNumber"]: r for r in create}  # unique: number_clashes held back the others
-    elements = [_element(r, contact_ids[r["contact_key"]], currency) for r in create]
+    elements = [element(r, contact_ids[r["contact_key"]], currency) for r in create]
+    ctx.intend("invoice", [(r["invoice_key"], r["InvoiceNumber"], None, r["day"]) for r in create])
+    refused = []
     for result in ctx.client.write_batches("PUT", "Invoices", elements, unitdp=4):
         row = by_number.get(result.get("InvoiceNumber", ""))
         if row is None:
             continue
-        problems, owner = errors_of(result), None
+        problems = errors_of(result)
         if not problems and result.get("InvoiceID"):
             ids[row["invoice_key"]] = result["InvoiceID"]
             _save(ctx, row, result, row["content_hash"], "created")
-        elif (
-            any("unique" in p.lower() for p in problems)
-            and (found := ctx.client.invoices_by_number([row["InvoiceNumber"]]))
-            and not (owner := owner_of(ctx, found[0], row["invoice_key"]))
-        ):
-            ids[row["invoice_key"]] = found[0]["InvoiceID"]
-            same = to_decimal(found[0].get("Total", "0")) == row["total"] and found[0].get("Status") not in REMOVED
-            _save(ctx, row, found[0], row["content_hash"] if same else None, "adopted")
-            if not same:
+        elif any("unique" in p.lower() for p in problems):
+            refused.append(row)  # a crash after an earlier write: found below by its number
+        else:
+            ctx.settle("invoice", [row["invoice_key"]])
+            reason = "; ".join(problems) or "no InvoiceID returned"
+            ctx.note("invoice", row["invoice_key"], "failed", reason=reason, day=row["day"])
+    found = {i.get("InvoiceNumber"): i for i in ctx.client.invoices_by_number(r["InvoiceNumber"] for r in refused)}
+    for row in refused:
+        invoice = found.get(row["InvoiceNumber"])
+        owner = owner_of(ctx, invoice, row["invoice_key"]) if invoice else None
+        if invoice and not owner and invoice.get("Status") not in REMOVED:
+            ids[row["invoice_key"]] = invoice["InvoiceID"]
+            if not adopt(ctx, row, invoice, contact_ids[row["contact_key"]], currency):
                 update.append(row)
         else:
-            reason = "; ".join(problems) or "no InvoiceID returned"
-            if owner:
-                reason = f"{row['InvoiceNumber']} is already {owner}'s invoice in Xero: {CLASH_FIX}"
-            ctx.note("invoice", row["invoice_key"], "failed", reason=reason, day=row["day"])
+            ctx.settle("invoice", [row["invoice_key"]])
+            reason = f"{row['InvoiceNumber']} is taken in Xero" + (f" by {owner}'s invoice" if owner else "")
+            ctx.note("invoice", row["invoice_key"], "failed", reason=f"{reason}: {CLASH_FIX}", day=row["day"])
     editable = []
-    for row in update:  # Xero refuses to edit a document with a payment: reverse it, the payment step re-applies it
-        if reason := reverse_payment(ctx, invoice_payment_key(row["invoice_key"]), row["day"]):
+    for row in update:  # Xero refuses to edit a paid document: reverse its payments, the payment step re-applies them
+        if reason := reverse_payments_of(ctx, row["invoice_key"], row["day"]):
             ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], reason, day=row["day"])
         else:
             editable.append(row)
     update = editable
     by_id = {ids[r["invoice_key"]]: r for r in update}
     elements = [
-        {"InvoiceID": ids[r["invoice_key"]], **_element(r, contact_ids[r["contact_key"]], currency)} for r in update
+        {"InvoiceID": ids[r["invoice_key"]], **element(r, contact_ids[r["contact_key"]], currency)} for r in update
     ]
     for result in ctx.client.write_batches("POST", "Invoices", elements, unitdp=4):
         row = by_id.get(result.get("InvoiceID", ""))
@@ -137,6 +144,14 @@ def load_invoices(
     return ids
 
 
+def adopt(ctx: LoadContext, row: dict, invoice: dict, contact_id: str, currency: str) -> bool:
+    """Record an invoice found in Xero as the source invoice's (it was written by a run that never recorded it).
+    True if it says what the source says now; else it is recorded as unknown content, to be updated."""
+    same = same_invoice(invoice, element(row, contact_id, currency), contact_id)
+    _save(ctx, row, invoice, row["content_hash"] if same else None, "adopted")
+    return same
+
+
 def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
     """Source-deleted invoices: DELETED if still a draft in Xero, else VOIDED after reversing the payment."""
     rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["source_status"] == "deleted"}
@@ -148,7 +163,7 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
             ctx.note("invoice", key, "skipped", reason="deleted at the source before it was synced", day=row["day"])
         elif record.xero_status in REMOVED:
             ctx.note("invoice", key, "unchanged", record.xero_id, day=row["day"])
-        elif reason := reverse_payment(ctx, invoice_payment_key(key), row["day"]):
+        elif reason := reverse_payments_of(ctx, key, row["day"]):
             ctx.note("invoice", key, "failed", record.xero_id, reason, day=row["day"])
         else:
             status = "DELETED" if record.xero_status in {"DRAFT", "SUBMITTED"} else "VOIDED"

@@ -1,54 +1,32 @@
-"""Payments: one per settled source invoice (Cliniko: the amount due, dated on the day it was paid).
+"""Payments: in Xero, every live payment the ledger lists for an invoice of the run, and no other.
 
-A payment is reversed (Xero: Status DELETED) when its invoice must change or be voided, or when the source
-invoice is no longer paid. After an ambiguous failure (the payment went through but the state store never
-heard), Xero refuses a second payment on a PAID invoice: the existing payment is then adopted.
+A payment is its ledger key (`clio:allocation:88`, or Cliniko's one payment per paid invoice); its Xero Reference
+carries the source's id (`Clio payment 88`), which finds it again on its invoice after a crash. Xero cannot edit a
+payment: one whose amount or date changed at the source is reversed (Status DELETED) and made again. One the
+ledger no longer lists for an invoice of the run (deleted or voided at the source, the invoice no longer paid) is
+reversed. Before an invoice is edited or voided its payments are reversed (Xero refuses to change a paid invoice);
+this step then re-applies those the ledger still lists. Payments held back by a mapping problem are left as they are.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pandas as pd
 
 from clinic_etl.http.errors import BadRequestError
 from clinic_etl.ledger.money import to_decimal
+from clinic_etl.store import SyncRecord
 from clinic_etl.xero.outcome import LoadContext, errors_of
 
 DELETED = "DELETED"
+ENTITY = "payment"
 
 
-def invoice_payment_key(invoice_key: str) -> str:
-    source, _, source_id = invoice_key.split(":", 2)
-    return f"{source}:payment:{source_id}"
-
-
-def reverse_payment(ctx: LoadContext, payment_key: str, day: str | None = None) -> str | None:
-    """Take the payment off its invoice (Xero: Status DELETED). Returns None once it is off (now, earlier, or never
-    made), else why it could not be: the invoice must then not be edited or voided.
-
-    Deleting a payment is not idempotent after Xero's Idempotency-Key window: a retry (or a re-run after a lost
-    reply) is refused with "already deleted". So on a refusal the payment is read back, and one that is deleted
-    counts as done."""
-    record = ctx.records("payment", [payment_key]).get(payment_key)
-    if record is None or not record.xero_id or record.xero_status == DELETED:
-        return None
-    try:
-        ctx.client.write("POST", f"Payments/{record.xero_id}", {"Status": DELETED})
-    except BadRequestError as error:
-        if payment_status(ctx, record.xero_id) != DELETED:
-            reason = f"payment {record.xero_id} could not be reversed: {error}"
-            ctx.note("payment", payment_key, "failed", record.xero_id, reason, day=day)
-            return reason
-    ctx.save(
-        "payment",
-        payment_key,
-        record.xero_id,
-        action="reversed",
-        content_hash=record.content_hash,
-        status=DELETED,
-        number=record.xero_number,
-        day=day,
-    )
-    return None
+def live_payments(ctx: LoadContext, invoice_keys: Iterable[str]) -> dict[str, SyncRecord]:
+    """The payments the state store knows on these invoices and that are not reversed, by key."""
+    found = ctx.store.get_records_by_parent(ctx.tenant_id, ENTITY, list(invoice_keys))
+    return {k: r for k, r in found.items() if r.xero_id and r.xero_status != DELETED}
 
 
 def payment_status(ctx: LoadContext, payment_id: str) -> str | None:
@@ -56,30 +34,88 @@ def payment_status(ctx: LoadContext, payment_id: str) -> str | None:
     return payments[0].get("Status")
 
 
-def _adopt(ctx: LoadContext, row: dict, invoice_id: str) -> dict | None:
-    invoice = ctx.client.get(f"Invoices/{invoice_id}").get("Invoices", [{}])[0]
-    for payment in invoice.get("Payments") or []:
-        if payment.get("Status", "AUTHORISED") != DELETED and to_decimal(payment.get("Amount", 0)) == row["Amount"]:
+def reverse(ctx: LoadContext, key: str, record: SyncRecord, day: str | None) -> str | None:
+    """Take the payment off its invoice (Xero: Status DELETED). Returns None once it is off (now or earlier), else
+    why it could not be.
+
+    Deleting a payment is not idempotent after Xero's Idempotency-Key window: a retry (or a re-run after a lost
+    reply) is refused with "already deleted". So on a refusal the payment is read back, and one that is deleted
+    counts as done."""
+    try:
+        ctx.client.write("POST", f"Payments/{record.xero_id}", {"Status": DELETED})
+    except BadRequestError as error:
+        if payment_status(ctx, str(record.xero_id)) != DELETED:
+            reason = f"payment {record.xero_id} could not be reversed: {error}"
+            ctx.note(ENTITY, key, "failed", record.xero_id, reason, day=day)
+            return reason
+    ctx.save(
+        ENTITY,
+        key,
+        str(record.xero_id),
+        action="reversed",
+        content_hash=record.content_hash,
+        status=DELETED,
+        number=record.xero_number,
+        day=day,
+        parent=record.parent_key,
+    )
+    return None
+
+
+def reverse_payments_of(ctx: LoadContext, invoice_key: str, day: str | None) -> str | None:
+    """Reverse every live payment of an invoice before it is edited or voided; the reason if one could not be."""
+    for key, record in sorted(live_payments(ctx, [invoice_key]).items()):
+        if reason := reverse(ctx, key, record, day):
+            return reason
+    return None
+
+
+def _same(record: SyncRecord, row: dict) -> bool:
+    return record.content_hash == str(row["Amount"]) and record.xero_number == row["Date"]
+
+
+def _found_on_invoice(ctx: LoadContext, row: dict, invoice_id: str) -> dict | None:
+    """After Xero refused a payment (the invoice is paid already: a crash after an earlier write), the payment of
+    ours that is on the invoice: the one with its Reference, else a live one of the same amount no other key holds."""
+    invoice = (ctx.client.get(f"Invoices/{invoice_id}").get("Invoices") or [{}])[0]
+    candidates = [p for p in invoice.get("Payments") or [] if p.get("Status", "AUTHORISED") != DELETED]
+    taken = {r.xero_id for r in live_payments(ctx, [row["invoice_key"]]).values()}
+    for payment in candidates:
+        if payment.get("Reference") == row["Reference"] and payment.get("PaymentID") not in taken:
+            return payment
+    for payment in candidates:
+        if to_decimal(payment.get("Amount", 0)) == row["Amount"] and payment.get("PaymentID") not in taken:
             return payment
     return None
 
 
 def load_payments(
-    ctx: LoadContext, payments: pd.DataFrame, invoices: pd.DataFrame, invoice_ids: dict[str, str]
+    ctx: LoadContext,
+    payments: pd.DataFrame,
+    invoices: pd.DataFrame,
+    invoice_ids: dict[str, str],
+    held: Iterable[str] = (),
 ) -> None:
+    """`payments`: every live payment of the run's `invoices` (PAYMENT_COLUMNS); `held`: payment keys held back
+    by a mapping problem, left as they are in Xero."""
     rows = {r["payment_key"]: r for r in payments.to_dict("records")}
-    invoice_days = {invoice_payment_key(k): d for k, d in zip(invoices["invoice_key"], invoices["day"], strict=True)}
-    known = ctx.records("payment", list(set(invoice_days) | set(rows)))
-    for key, record in known.items():  # paid in Xero but no longer paid at the source (Paid -> Open)
-        if key not in rows and record.xero_status != DELETED:
-            reverse_payment(ctx, key, invoice_days.get(key))
+    keep = set(held)
+    invoice_days = dict(zip(invoices["invoice_key"], invoices["day"], strict=True))
+    known = live_payments(ctx, invoice_days) | {
+        k: r for k, r in ctx.records(ENTITY, list(rows)).items() if r.xero_id and r.xero_status != DELETED
+    }
+    for key, record in sorted(known.items()):  # gone from the source, or changed: Xero cannot edit a payment
+        row = rows.get(key)
+        if key in keep or (row is not None and _same(record, row)):
+            continue
+        if reverse(ctx, key, record, row["day"] if row else invoice_days.get(record.parent_key or "")) is None:
+            known.pop(key)
     todo = []
     for key, row in rows.items():
-        record = known.get(key)
-        if record is not None and record.xero_id and record.xero_status != DELETED:
-            ctx.note("payment", key, "unchanged", record.xero_id, day=row["day"])
+        if key in known:
+            ctx.note(ENTITY, key, "unchanged", known[key].xero_id, day=row["day"])
         elif row["invoice_key"] not in invoice_ids:
-            ctx.note("payment", key, "failed", reason=f"invoice {row['invoice_key']} is not in Xero", day=row["day"])
+            ctx.note(ENTITY, key, "failed", reason=f"invoice {row['invoice_key']} is not in Xero", day=row["day"])
         else:
             todo.append(row)
     elements = [
@@ -92,25 +128,34 @@ def load_payments(
         }
         for r in todo
     ]
-    by_invoice = {invoice_ids[r["invoice_key"]]: r for r in todo}
+    ctx.intend(ENTITY, [(r["payment_key"], r["Reference"], r["invoice_key"], r["day"]) for r in todo])
+    by_reference = {(invoice_ids[r["invoice_key"]], r["Reference"]): r for r in todo}
+    answered = set()
     for result in ctx.client.write_batches("PUT", "Payments", elements):
-        row = by_invoice.get((result.get("Invoice") or {}).get("InvoiceID", ""))
+        invoice_id = (result.get("Invoice") or {}).get("InvoiceID", "")
+        row = by_reference.get((invoice_id, result.get("Reference", "")))
         if row is None:
             continue
+        answered.add(row["payment_key"])
         problems = errors_of(result)
-        adopted = _adopt(ctx, row, invoice_ids[row["invoice_key"]]) if problems else None
-        payment = result if not problems else adopted
+        found = _found_on_invoice(ctx, row, invoice_id) if problems else None
+        payment = found if problems else result
         if payment and payment.get("PaymentID"):
             ctx.save(
-                "payment",
+                ENTITY,
                 row["payment_key"],
                 payment["PaymentID"],
-                action="adopted" if adopted else "created",
+                action="adopted" if found else "created",
                 content_hash=str(row["Amount"]),
                 status=payment.get("Status", "AUTHORISED"),
                 number=row["Date"],
                 day=row["day"],
+                parent=row["invoice_key"],
             )
         else:
+            ctx.settle(ENTITY, [row["payment_key"]])
             reason = "; ".join(problems) or "no PaymentID returned"
-            ctx.note("payment", row["payment_key"], "failed", reason=reason, day=row["day"])
+            ctx.note(ENTITY, row["payment_key"], "failed", reason=reason, day=row["day"])
+    for row in todo:
+        if row["payment_key"] not in answered:
+            ctx.note(ENTITY, row["payment_key"], "failed", reason="Xero's answer did not include it", day=row["day"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from clinic_etl.store import WRITE_ACTIONS, StateStore, SyncRecord
+from clinic_etl.store import WRITE_ACTIONS, PendingWrite, StateStore, SyncRecord
 from clinic_etl.xero.client import XeroClient
 
 OUTCOME_COLUMNS = ["entity", "key", "day", "action", "xero_id", "reason"]
@@ -59,15 +59,29 @@ class LoadContext:
         status: str | None,
         number: str | None = None,
         day: str | None = None,
+        parent: str | None = None,
     ) -> None:
         """Right after Xero accepted a write (``action``, one of WRITES): record the sync map record it leaves
         and the write in one transaction, and note the outcome. A write on record already (Xero replayed it to a
         concurrent run, or an earlier attempt of this step recorded it) is noted "unchanged": this run changed
         nothing."""
         day = day or self.default_day
-        record = SyncRecord(self.tenant_id, entity, key, xero_id, number, content_hash, status, day, None)
+        record = SyncRecord(self.tenant_id, entity, key, xero_id, number, content_hash, status, day, None, parent)
         new = self.store.record_write(record, action, self.run_id)
         self.note(entity, key, action if new else "unchanged", xero_id, day=day)
+
+    def intend(self, entity: str, creates: list[tuple[str, str | None, str | None, str]]) -> None:
+        """Before a batch of creates is sent: note each (key, number that finds it in Xero, parent key, day) in the
+        pending writes journal. `save` clears a note; `settle` clears those Xero refused."""
+        self.store.note_pending(
+            PendingWrite(self.tenant_id, entity, key, number, parent, day or self.default_day, self.run_id)
+            for key, number, parent, day in creates
+        )
+
+    def settle(self, entity: str, keys: list[str]) -> None:
+        """Xero answered for these creates without writing them (refused): their notes go."""
+        if keys:
+            self.store.clear_pending(self.tenant_id, entity, keys)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.outcomes, columns=OUTCOME_COLUMNS)

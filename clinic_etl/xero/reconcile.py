@@ -45,7 +45,9 @@ def reconcile(
     """One row per source invoice. Those `held` in quarantine are accounted for, not compared (their number may
     even be another invoice's in Xero): they make the day incomplete, never a mismatch nor a pass."""
     found = {i.get("InvoiceNumber"): i for i in xero_invoices}
-    paid = {r["invoice_key"]: r["Amount"] for r in documents["payments"].to_dict("records")}
+    paid: dict[str, Decimal] = {}
+    for r in documents["payments"].to_dict("records"):  # an invoice may have several
+        paid[r["invoice_key"]] = paid.get(r["invoice_key"], Decimal(0)) + r["Amount"]
     rows = []
     for inv in documents["invoices"].to_dict("records"):
         is_held = inv["invoice_key"] in held

@@ -12,8 +12,8 @@ from clinic_etl.store import StateStore, SyncRecord
 from clinic_etl.store.migrate import current_revision, downgrade, head_revision, upgrade
 from clinic_etl.store.tables import VERSION_TABLE, metadata
 
-TABLES = {"sync_map", "quarantine", "credentials", "xero_writes"}
-HEAD = "0002"
+TABLES = {"sync_map", "quarantine", "credentials", "xero_writes", "pending_writes"}
+HEAD = "0003"
 
 
 def _revision(store: StateStore) -> str | None:
@@ -78,7 +78,8 @@ def test_upgrade_downgrade_to_0001_and_upgrade_again(store: StateStore) -> None:
         ("2026-10-14", "r2", "invoice", "updated", 1),
         ("2026-10-14", "r2", "contact", "created", 1),
     ]
-    assert store.get_records("t1", "invoice")["k1"].content_hash == "B"  # the sync map is untouched
+    with store.engine.connect() as conn:  # the sync map is untouched (read as 0001 has it)
+        assert conn.execute(text("SELECT content_hash FROM sync_map WHERE source_key = 'k1'")).scalar() == "B"
 
     upgrade(store.engine)
     assert _revision(store) == HEAD
@@ -137,3 +138,25 @@ def test_concurrent_migrate_from_processes(store_url: str, secret_key: str) -> N
     assert revisions == [HEAD] * n
     with StateStore.open(store_url, secret_key=secret_key) as s:
         assert s.get_credential("probe") == "ok"
+
+
+def test_0003_gives_existing_payments_their_invoice_and_downgrades(store: StateStore) -> None:
+    downgrade(store.engine, "0002")
+    with store.engine.begin() as conn:
+        assert "parent_key" not in {c["name"] for c in inspect(conn).get_columns("sync_map")}
+        assert "pending_writes" not in inspect(conn).get_table_names()
+        conn.execute(
+            text(
+                "INSERT INTO sync_map (tenant_id, entity, source_key, xero_id, synced_at) VALUES "
+                "('t1', 'payment', 'cliniko:payment:77', 'P1', '2026-10-14 00:00:00'), "
+                "('t1', 'invoice', 'cliniko:invoice:77', 'I1', '2026-10-14 00:00:00')"
+            )
+        )
+    upgrade(store.engine)
+    _schema_is_head(store)
+    assert store.get_records("t1", "payment")["cliniko:payment:77"].parent_key == "cliniko:invoice:77"
+    assert store.get_records("t1", "invoice")["cliniko:invoice:77"].parent_key is None
+    assert list(store.get_records_by_parent("t1", "payment", ["cliniko:invoice:77"])) == ["cliniko:payment:77"]
+    downgrade(store.engine, "0002")
+    with store.engine.connect() as conn:
+        assert "parent_key" not in {c["name"] for c in inspect(conn).get_columns("sync_map")}
