@@ -28,13 +28,16 @@ if TYPE_CHECKING:
 SANDBOX_DAYS = ("2026-09-28", "2026-11-06")
 ENVIRONMENT = """\b
 Environment (all optional; see the README):
-  CLINIC_ETL_SOURCE            sandbox (default: built-in simulators) or cliniko
-  CLINIC_ETL_TIMEZONE          the practice's IANA zone (Australia/Sydney)
-  CLINIC_ETL_START_DATE        first day that can be synced (2025-01-01)
+  CLINIC_ETL_SOURCE            sandbox (default: built-in simulators), cliniko, clio, or clio-sandbox (the
+                               built-in Clio law firm, with the built-in Xero)
+  CLINIC_ETL_TIMEZONE          the practice's IANA zone (Australia/Sydney; America/New_York for clio-sandbox)
+  CLINIC_ETL_START_DATE        first day that can be synced (2025-01-01; 2026-09-28 for clio-sandbox)
   CLINIC_ETL_DATABASE_URL      state store: sqlite:///path or postgresql+psycopg://...
-  CLINIC_ETL_CONFIG            the mapping YAML (accounts, taxes, tracking, filters)
+  CLINIC_ETL_CONFIG            the mapping YAML (accounts, taxes, tracking, filters; clio-sandbox has its own)
   CLINIC_ETL_SECRET_KEY        Fernet key for credentials at rest (needed with XERO_REFRESH_TOKEN)
   CLINIKO_API_KEY, CLINIKO_BASE_URL
+  CLIO_CLIENT_ID, CLIO_CLIENT_SECRET, CLIO_REFRESH_TOKEN   a Clio Manage app and its refresh token (source clio)
+  CLIO_BASE_URL                the firm's Clio region (https://app.clio.com; eu., ca., au.app.clio.com)
   XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_REFRESH_TOKEN, XERO_TENANT_ID, XERO_API_URL, XERO_IDENTITY_URL
   DAGSTER_HOME                 keeps runs, the state store and the sandbox's Xero between sessions
 """
@@ -264,3 +267,29 @@ def sandbox_serve(host: str, port: int, xero_state: str | None) -> int:
 
     serve(host, port, xero_state or settings().state_dir / "sandbox" / "xero.sqlite")
     return 0
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="A smoke run in well under a minute: 3 days, a smaller large clinic.")
+@click.option(
+    "--scale",
+    type=float,
+    help="How many times faster than real time the rate-limit windows run [60; 600 with --quick].",
+)
+@click.option("--lines", type=int, help="Invoice lines for the transform throughput [1,000,000; 20,000 with --quick].")
+@guarded
+def bench(quick: bool, scale: float | None, lines: int | None) -> int:
+    """Measure the sync on the built-in simulators (Xero's and Cliniko's limits enforced, time-scaled): Xero calls
+    per invoice, the per-record comparison, wall time against the rate-limit bound, throughput and memory."""
+    from clinic_etl.bench.command import Options, run
+
+    if scale is not None and not 1 <= scale <= 100_000:
+        raise InputError(f"--scale {scale:g} is out of range: give 1 (real time) to 100000, e.g. --scale 60")
+    if lines is not None and lines < 1_000:
+        raise InputError(f"--lines {lines} is too few to measure: give at least 1000, e.g. --lines 1000000")
+    printed: list[str] = []
+    with console.status("bench: starting") as status:
+        code = run(Options(quick, scale, lines), printed.append, lambda name: status.update(f"bench: {name}"))
+    for text in printed:
+        console.print(text, markup=False, soft_wrap=True)
+    return code

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from clinic_etl.resources import ClinikoResource, MappingResource, StateStoreResource, XeroResource
+from clinic_etl.resources import ClinikoResource, ClioResource, MappingResource, StateStoreResource, XeroResource
 from clinic_etl.resources.run_memory import RunMemoryIOManager
 from clinic_etl.settings import Settings, SettingsError
+from clinic_etl.sources.clio.client import DEFAULT_BASE_URL as DEFAULT_CLIO_URL
 
 SANDBOX_EXTRA = ("starlette", "uvicorn", "jsonschema", "referencing")  # pyproject's [sandbox] extra
 
@@ -30,10 +31,11 @@ def _sandbox() -> object:
 
 def xero_resource(settings: Settings, dry_run: bool = False) -> XeroResource:
     budget = str(settings.state_dir / "budgets.sqlite")
-    if not settings.real_xero:
-        state = str(settings.state_dir / "sandbox" / "xero.sqlite")
+    if not settings.real_xero:  # the law firm's books are a US organisation of their own
+        law_firm = settings.source == "clio-sandbox"
+        state = str(settings.state_dir / "sandbox" / ("xero-us.sqlite" if law_firm else "xero.sqlite"))
         sandbox = _sandbox().SandboxXeroResource  # type: ignore[attr-defined]
-        return sandbox(state_path=state, budget_path=budget, dry_run=dry_run)
+        return sandbox(state_path=state, budget_path=budget, dry_run=dry_run, region="US" if law_firm else "AU")
     return XeroResource(
         client_id=dg.EnvVar("XERO_CLIENT_ID"),
         client_secret=dg.EnvVar("XERO_CLIENT_SECRET"),
@@ -47,9 +49,19 @@ def xero_resource(settings: Settings, dry_run: bool = False) -> XeroResource:
     )
 
 
-def source_resource(settings: Settings) -> ClinikoResource:
+def source_resource(settings: Settings) -> ClinikoResource | ClioResource:
     if settings.source == "sandbox":
         return _sandbox().SandboxClinikoResource()  # type: ignore[attr-defined]
+    if settings.source == "clio-sandbox":
+        return _sandbox().SandboxClioResource()  # type: ignore[attr-defined]
+    if settings.source == "clio":
+        return ClioResource(
+            client_id=dg.EnvVar("CLIO_CLIENT_ID"),
+            client_secret=dg.EnvVar("CLIO_CLIENT_SECRET"),
+            refresh_token=dg.EnvVar("CLIO_REFRESH_TOKEN"),
+            base_url=settings.clio_base_url or DEFAULT_CLIO_URL,
+            budget_path=str(settings.state_dir / "budgets.sqlite"),
+        )
     return ClinikoResource(
         api_key=dg.EnvVar("CLINIKO_API_KEY"),
         base_url=settings.cliniko_base_url,

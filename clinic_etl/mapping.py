@@ -6,6 +6,7 @@ Defaults fit a Xero Australian organisation's standard chart: revenue account 20
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class _Strict(BaseModel):
 class Accounts(_Strict):
     revenue: str = Field("200", description="Default sales account code for invoice lines.")
     payments: str = Field("090", description="Bank (or payments-enabled) account that receives payments.")
+    credit_notes: str | None = Field(None, description="Account for credit notes (default: `revenue`).")
     by_business: dict[str, str] = Field(default_factory=dict, description="Source business id -> account.")
     by_practitioner: dict[str, str] = Field(default_factory=dict, description="Practitioner id -> account.")
     by_item_code: dict[str, str] = Field(default_factory=dict, description="Item code -> account (wins).")
@@ -42,6 +44,15 @@ class Filters(_Strict):
     businesses: list[str] = Field(default_factory=list, description="Only these business ids (empty: all).")
 
 
+class Rules(_Strict):
+    only_approved: bool = Field(
+        False, description="Keep invoices not yet approved at the source out of Xero (else DRAFT)."
+    )
+    issued_from: date | None = Field(None, description="Only invoices issued on or after this day.")
+    issued_until: date | None = Field(None, description="Only invoices issued on or before this day.")
+    sync_payments: bool = Field(True, description="Write payments (false: leave Xero's payments as they are).")
+
+
 class Mapping(_Strict):
     invoice_number_prefix: str = Field("CLK-", max_length=20)
     currency: str = Field("AUD", pattern="^[A-Z]{3}$")
@@ -51,6 +62,7 @@ class Mapping(_Strict):
     taxes: Taxes = Taxes()
     tracking: list[Tracking] = Field(default_factory=list, max_length=2)
     filters: Filters = Filters()
+    rules: Rules = Rules()
 
 
 class MappingError(ValueError):

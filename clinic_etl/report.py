@@ -77,9 +77,15 @@ def sync_table(run: SyncRun, currency: str) -> Table:
 
 def print_sync(console: Console, run: SyncRun, currency: str, held: list[QuarantineRecord]) -> None:
     console.print(sync_table(run, currency))
+    excluded = sum(d.excluded for d in run.days)
     console.print(
         f"invoices are written in Xero's batches across the days; {run.source_calls} source calls. "
-        "skipped: deleted at the source before they were ever synced (nothing to void)."
+        "skipped: deleted at the source before they were ever synced (nothing to void)"
+        + (
+            f", or kept out by a rule ({excluded}: trust money and the like; ids and amounts in the UI)."
+            if excluded
+            else "."
+        )
     )
     for step, kind, message in run.failures[:5]:
         console.print(f"[red]{step} failed[/] ({kind}): {message}", markup=True, highlight=False)

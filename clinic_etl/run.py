@@ -45,7 +45,12 @@ class DayFigures:
 
     @property
     def skipped(self) -> int:
-        return self.count("invoice_skipped")
+        return self.count("invoice_skipped") + self.excluded
+
+    @property
+    def excluded(self) -> int:
+        """Source records a named rule keeps out of Xero (trust money, ...)."""
+        return int(self.documents.get("excluded", self.ledger.get("excluded", 0)) or 0)
 
     @property
     def quarantined(self) -> int:

@@ -13,6 +13,7 @@ import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -20,7 +21,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-SOURCES = ("sandbox", "cliniko")
+SOURCES = ("sandbox", "cliniko", "clio", "clio-sandbox")
+SANDBOXES = ("sandbox", "clio-sandbox")  # the embedded simulators, with the embedded Xero
+# The Clio sandbox firm's defaults (`clinic_etl.sandbox.clio`: FIRM_TIME_ZONE, SANDBOX_WINDOW[0] and its mapping file),
+# written out here so that settings never import the simulators (a test checks they agree).
+CLIO_SANDBOX_DEFAULTS = {
+    "CLINIC_ETL_TIMEZONE": "America/New_York",
+    "CLINIC_ETL_START_DATE": "2026-09-28",
+    "CLINIC_ETL_CONFIG": str(Path(__file__).parent / "sandbox" / "clio" / "mapping.yaml"),
+}
+CLIO_APP_FIX = (
+    "register an app in Clio's developer portal of the firm's region (developers.clio.com, eu., ca. or au.) and "
+    "authorise it once to obtain a refresh token"
+)
 
 
 class SettingsError(ValueError):
@@ -36,7 +49,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=False, env_ignore_empty=True)
 
-    source: Literal["sandbox", "cliniko"] = Field("sandbox", validation_alias=_env("CLINIC_ETL_SOURCE"))
+    source: Literal["sandbox", "cliniko", "clio", "clio-sandbox"] = Field(
+        "sandbox", validation_alias=_env("CLINIC_ETL_SOURCE")
+    )
     timezone: str = Field("Australia/Sydney", validation_alias=_env("CLINIC_ETL_TIMEZONE"))
     start_date: date = Field(date(2025, 1, 1), validation_alias=_env("CLINIC_ETL_START_DATE"))
     database_url: str | None = Field(None, validation_alias=_env("CLINIC_ETL_DATABASE_URL"))
@@ -49,6 +64,10 @@ class Settings(BaseSettings):
     # the source's and Xero's connection (secrets: presence only; resources read them through EnvVar)
     cliniko_api_key: SecretStr | None = Field(None, validation_alias=_env("CLINIKO_API_KEY"))
     cliniko_base_url: str | None = Field(None, validation_alias=_env("CLINIKO_BASE_URL"))
+    clio_client_id: str | None = Field(None, validation_alias=_env("CLIO_CLIENT_ID"))
+    clio_client_secret: SecretStr | None = Field(None, validation_alias=_env("CLIO_CLIENT_SECRET"))
+    clio_refresh_token: SecretStr | None = Field(None, validation_alias=_env("CLIO_REFRESH_TOKEN"))
+    clio_base_url: str | None = Field(None, validation_alias=_env("CLIO_BASE_URL"))
     xero_client_id: str | None = Field(None, validation_alias=_env("XERO_CLIENT_ID"))
     xero_client_secret: SecretStr | None = Field(None, validation_alias=_env("XERO_CLIENT_SECRET"))
     xero_refresh_token: SecretStr | None = Field(None, validation_alias=_env("XERO_REFRESH_TOKEN"))
@@ -57,10 +76,34 @@ class Settings(BaseSettings):
     xero_api_url: str | None = Field(None, validation_alias=_env("XERO_API_URL"))
     xero_identity_url: str | None = Field(None, validation_alias=_env("XERO_IDENTITY_URL"))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sandbox_firm(cls, data: object) -> object:
+        """The Clio sandbox's firm is in New York and its bills start on 2026-09-28: its zone, first partition and
+        mapping file are the defaults there (a variable that is set still wins)."""
+        if isinstance(data, dict):
+            source = data.get("CLINIC_ETL_SOURCE")
+            if isinstance(source, str) and source.strip().lower() == "clio-sandbox":
+                return {**CLIO_SANDBOX_DEFAULTS, **data}
+        return data
+
     @field_validator("source", mode="before")
     @classmethod
     def _source(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("clio_base_url")
+    @classmethod
+    def _clio_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
+            raise ValueError(
+                "is not the root URL of a Clio region: use https://app.clio.com (or https://eu.app.clio.com, "
+                "https://ca.app.clio.com, https://au.app.clio.com)"
+            )
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -129,6 +172,14 @@ class Settings(BaseSettings):
         missing = []
         if self.source == "cliniko" and self.cliniko_api_key is None:
             missing.append(("CLINIKO_API_KEY", "create a key in Cliniko (My Info > Manage API keys)"))
+        if self.source == "clio":
+            for name, value in (
+                ("CLIO_CLIENT_ID", self.clio_client_id),
+                ("CLIO_CLIENT_SECRET", self.clio_client_secret),
+                ("CLIO_REFRESH_TOKEN", self.clio_refresh_token),
+            ):
+                if value is None:
+                    missing.append((name, CLIO_APP_FIX))
         if self.real_xero:
             for name, value in (
                 ("XERO_CLIENT_ID", self.xero_client_id),
@@ -163,7 +214,7 @@ class Settings(BaseSettings):
     @property
     def real_xero(self) -> bool:
         """The real Xero API (or a server standing in for it) rather than the embedded simulator."""
-        return self.source != "sandbox" or any(
+        return self.source not in SANDBOXES or any(
             v is not None for v in (self.xero_client_id, self.xero_refresh_token, self.xero_api_url)
         )
 
@@ -188,6 +239,16 @@ class Settings(BaseSettings):
             raise SettingsError(_explain(exc, env)) from None
 
 
+SECRETS = (
+    "CLINIKO_API_KEY",
+    "CLIO_CLIENT_SECRET",
+    "CLIO_REFRESH_TOKEN",
+    "XERO_CLIENT_SECRET",
+    "XERO_REFRESH_TOKEN",
+    "CLINIC_ETL_SECRET_KEY",
+)
+
+
 def _variable(field: str) -> str:
     if field not in Settings.model_fields:
         return field  # already the variable's name (the alias)
@@ -203,10 +264,7 @@ def _explain(exc: ValidationError, env: dict[str, str] | None) -> str:
             lines.append(str(error["msg"]).removeprefix("Value error, "))
             continue
         name = _variable(str(error["loc"][0]))
-        if name.startswith(("CLINIKO_API_KEY", "XERO_CLIENT_SECRET", "XERO_REFRESH_TOKEN", "CLINIC_ETL_SECRET_KEY")):
-            shown = "<secret>"
-        else:
-            shown = repr(source.get(name, error.get("input")))
+        shown = "<secret>" if name.startswith(SECRETS) else repr(source.get(name, error.get("input")))
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "literal_error":
             message = f"is not supported: use one of {', '.join(SOURCES)}"

@@ -40,6 +40,7 @@ def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: st
         "invoices": len(invoices),
         "payments": len(by_day(documents["payments"], day)),
         "quarantined": len(held),
+        "excluded": len(by_day(documents["excluded"], day)),
         "invoice_total": money(invoices.loc[invoices["source_status"] != "deleted", "total"]),
         **({"quarantine": reject_table(held)} if len(held) else {}),
     }

@@ -5,16 +5,35 @@ import pandas as pd
 
 from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
 from clinic_etl.assets.failures import retry_only_what_can_succeed
-from clinic_etl.ledger.keys import ids_by_source
+from clinic_etl.ledger.keys import ids_by_source_entity
+from clinic_etl.ledger.models import complete
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource
 from clinic_etl.resources.source import SourceResource
 
 
+def excluded_table(excluded: pd.DataFrame) -> dg.MetadataValue:
+    """Records a named rule kept out of Xero: ids, rules and amounts only."""
+    return dg.MetadataValue.md(
+        "| record | rule | amount |\n|---|---|---|\n"
+        + "\n".join(
+            f"| {r.record_key} | {r.rule} | {r.amount if r.amount is not None else ''} |"
+            for r in excluded.head(50).itertuples()
+        )
+    )
+
+
 def _figures(ledger: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) -> dict[str, object]:
     invoices = by_day(ledger["invoices"], day)
     payments = ledger["payments"][ledger["payments"]["invoice_key"].isin(invoices["invoice_key"])]
+    excluded = by_day(ledger["excluded"], day)
+    notes = by_day(ledger["credit_notes"], day)
     return {
+        "credit_notes": len(notes),
+        "credit_note_total": money(notes.loc[notes["status"] != "deleted", "total"]),
+        "excluded": len(excluded),
+        "excluded_total": money(excluded["amount"].dropna()),
+        **({"excluded_records": excluded_table(excluded)} if len(excluded) else {}),
         "invoices": len(invoices),
         "lines": int(ledger["lines"]["invoice_key"].isin(invoices["invoice_key"]).sum()),
         "contacts": int(invoices["contact_key"].nunique()),
@@ -34,14 +53,17 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         state_store: StateStoreResource,
         source_records: dict[str, pd.DataFrame],
     ) -> dict[str, pd.DataFrame]:
-        """Contacts, invoices, lines and payments in the canonical ledger (Decimal money, local dates)."""
+        """Contacts, invoices, lines, payments, credit notes (with allocations and refunds) and the records a rule
+        keeps out, in the canonical ledger (Decimal money, local dates)."""
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             ledger, rejected = source.to_ledger(source_records, window)
+            ledger = complete(ledger)
             store = state_store.store()
             quarantine(store, rejected)
-            for name, ids in ids_by_source(ledger["invoices"]["invoice_key"]).items():
-                store.resolve_quarantine(name, "invoice", ids)
+            keys = [*ledger["invoices"]["invoice_key"], *ledger["credit_notes"]["credit_note_key"]]
+            for (name, entity), ids in ids_by_source_entity(keys).items():
+                store.resolve_quarantine(name, entity, ids)
             add_day_metadata(context, window, {day: _figures(ledger, rejected, day) for day in window.days})
             return ledger
 

@@ -7,22 +7,45 @@ from clinic_etl.assets.common import RETRY, SINGLE_RUN, add_day_metadata, day_ch
 from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource, XeroResource
-from clinic_etl.xero.reconcile import by_day, reconcile, summary
+from clinic_etl.xero.reconcile import by_day, reconcile, reconcile_credit_notes, summary
 
 MATCHES = "xero_matches_source"
 
 
-def held_invoices(waiting: list) -> frozenset[str]:
-    """Invoice keys that quarantine accounts for: rejected invoices, and records Xero refused (an invoice, or its
-    payment: `<source>:payment:<id>` stands for `<source>:invoice:<id>`)."""
+CREDIT_ENTITIES = {"credit_note", "credit_memo"}
+
+
+def held_documents(waiting: list, documents: dict[str, pd.DataFrame]) -> frozenset[str]:
+    """Keys of the run's invoices and credit notes that quarantine accounts for: rejected ones (filed by source,
+    entity and source id: `invoice`/`bill` or `credit_note`/`credit_memo`), and those with a record Xero refused
+    (filed under its key: the document itself, or a payment, allocation or refund of it)."""
+    invoices = [
+        *documents["invoices"]["invoice_key"],
+        *documents.get("held", pd.DataFrame(columns=["invoice_key"]))["invoice_key"],
+    ]
+    notes = list(documents["credit_notes"]["credit_note_key"]) if "credit_notes" in documents else []
+    by_id = {(k.split(":", 1)[0], "invoice", k.rsplit(":", 1)[-1]): k for k in invoices}
+    by_id |= {(k.split(":", 1)[0], "credit", k.rsplit(":", 1)[-1]): k for k in notes}
+    parents: dict[str, str] = {}
+    for name, key, parent in (
+        ("payments", "payment_key", "invoice_key"),
+        ("credit_allocations", "allocation_key", "invoice_key"),
+        ("refunds", "payment_key", "credit_note_key"),
+    ):
+        if name in documents:
+            parents |= dict(zip(documents[name][key], documents[name][parent], strict=True))
     keys = set()
     for q in waiting:
-        if q.entity == "invoice":
-            keys.add(f"{q.source}:invoice:{q.source_id}")
-        elif q.entity == "xero_load" and q.source_id.count(":") == 2:
-            source, entity, source_id = q.source_id.split(":")
-            if entity in ("invoice", "payment"):
-                keys.add(f"{source}:invoice:{source_id}")
+        if q.entity == "xero_load":
+            key = parents.get(q.source_id, q.source_id)
+            source, _, rest = key.partition(":")
+            if rest.startswith("payment:"):  # Cliniko: an invoice's one payment has the invoice's id
+                key = by_id.get((source, "invoice", rest.rsplit(":", 1)[-1]), key)
+            keys.add(key)
+        else:
+            kind = "credit" if q.entity in CREDIT_ENTITIES else "invoice"
+            if found := by_id.get((q.source, kind, q.source_id)):
+                keys.add(found)
     return frozenset(keys)
 
 
@@ -68,8 +91,13 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             numbers = list(xero_documents["invoices"]["InvoiceNumber"])
             days_of_run = set(window.days)
             waiting = [q for q in store.open_quarantine() if q.partition_key in days_of_run]  # one query a run
-            held = held_invoices(waiting)
+            held = held_documents(waiting, xero_documents)
             result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [], held)
+            notes = xero_documents.get("credit_notes")
+            if notes is not None and len(notes):
+                found = client.credit_notes_by_number(notes["CreditNoteNumber"])
+                credit = reconcile_credit_notes(xero_documents, found, held)
+                result = pd.concat([result, credit], ignore_index=True)
             calls = client.calls - before
             days = by_day(result, window.days)
             for day, figures in days.items():

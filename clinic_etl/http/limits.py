@@ -49,9 +49,14 @@ def _drop_legacy_tables(path: Path) -> None:
 
 
 class CallBudget:
-    def __init__(self, per_minute: int, path: Path | None = None) -> None:
+    """`per_minute` calls in any rolling minute; `window_s` shortens that minute when a benchmark runs the
+    simulators' rate-limit windows faster than real time (the client then waits as much less, in proportion)."""
+
+    def __init__(self, per_minute: int, path: Path | None = None, window_s: float = 60) -> None:
         self.per_minute = per_minute
         self._path = path
+        self._window: int | Duration = Duration.MINUTE if window_s == 60 else max(1, round(window_s * 1000))
+        self._buffer_ms = 50 if window_s == 60 else max(1, round(50 * window_s / 60))  # pyrate-limiter's default
         self._limiters: dict[str, Limiter] = {}
         self._prepared = False
 
@@ -67,14 +72,15 @@ class CallBudget:
     def _limiter(self, key: str) -> Limiter:
         if key not in self._limiters:
             if self._path is None:
-                self._limiters[key] = create_inmemory_limiter(self.per_minute, Duration.MINUTE)
+                self._limiters[key] = create_inmemory_limiter(self.per_minute, self._window, self._buffer_ms)
             else:
                 self._prepare_file(self._path)
                 self._limiters[key] = create_sqlite_limiter(
                     self.per_minute,
-                    Duration.MINUTE,
+                    self._window,
                     db_path=str(self._path),
                     table_name=f"budget_{budget_id(key)}",
+                    buffer_ms=self._buffer_ms,
                     use_file_lock=True,
                 )
         return self._limiters[key]

@@ -16,3 +16,13 @@ def ids_by_source(keys: Iterable[str]) -> dict[str, list[str]]:
         source, _, rest = key.partition(":")
         out.setdefault(source, []).append(rest.split(":", 1)[-1])
     return out
+
+
+def ids_by_source_entity(keys: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+    """`cliniko:invoice:1`, `clio:bill:2` -> {("cliniko", "invoice"): ["1"], ("clio", "bill"): ["2"]}: how the
+    quarantine files a source record."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        source, entity, source_id = key.split(":", 2)
+        out.setdefault((source, entity), []).append(source_id)
+    return out

@@ -20,6 +20,18 @@ def _is_money(value: object) -> bool:
     return isinstance(value, Decimal) and value.is_finite()
 
 
+# The money checks take the whole column (one pass in a list comprehension) rather than pandera's element_wise,
+# which calls three Python functions per value: on a million lines that was most of the validation's time.
+def _money_column(series: pd.Series) -> pd.Series:
+    return pd.Series([isinstance(v, Decimal) and v.is_finite() for v in series], index=series.index, dtype=bool)
+
+
+def _positive_column(series: pd.Series) -> pd.Series:
+    return pd.Series(
+        [isinstance(v, Decimal) and v.is_finite() and v > 0 for v in series], index=series.index, dtype=bool
+    )
+
+
 class _Ledger(pa.DataFrameModel):
     class Config:
         strict = "filter"
@@ -56,9 +68,9 @@ class LedgerInvoice(_Ledger):
     tax_total: Series[object] = pa.Field(description="Tax, Decimal")
     url: Series[str] = pa.Field(nullable=True, description="Link back to the source record")
 
-    @pa.check("total", "tax_total", element_wise=True)
-    def _money(cls, value: object) -> bool:
-        return _is_money(value)
+    @pa.check("total", "tax_total")
+    def _money(cls, series: pd.Series) -> pd.Series:
+        return _money_column(series)
 
 
 class LedgerLine(_Ledger):
@@ -75,9 +87,9 @@ class LedgerLine(_Ledger):
     total: Series[object] = pa.Field(description="Line total including tax after discount, Decimal")
     tax: Series[object] = pa.Field(description="Tax inside `total`, Decimal (may carry 3 dp)")
 
-    @pa.check("quantity", "unit_price", "tax_rate", "discount", "total", "tax", element_wise=True)
-    def _money(cls, value: object) -> bool:
-        return _is_money(value)
+    @pa.check("quantity", "unit_price", "tax_rate", "discount", "total", "tax")
+    def _money(cls, series: pd.Series) -> pd.Series:
+        return _money_column(series)
 
 
 class LedgerPayment(_Ledger):
@@ -91,9 +103,9 @@ class LedgerPayment(_Ledger):
     day: Series[str] = pa.Field(str_matches=DATE, description="The day of the run's window it is synced for")
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
-    @pa.check("amount", element_wise=True)
-    def _positive(cls, value: object) -> bool:
-        return _is_money(value) and value > 0
+    @pa.check("amount")
+    def _positive(cls, series: pd.Series) -> pd.Series:
+        return _positive_column(series)
 
 
 class LedgerCreditNote(_Ledger):
@@ -111,9 +123,9 @@ class LedgerCreditNote(_Ledger):
     total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp, > 0")
     tax_total: Series[object] = pa.Field(description="Tax inside `total`, Decimal")
 
-    @pa.check("total", "tax_total", element_wise=True)
-    def _money(cls, value: object) -> bool:
-        return _is_money(value)
+    @pa.check("total", "tax_total")
+    def _money(cls, series: pd.Series) -> pd.Series:
+        return _money_column(series)
 
 
 class LedgerCreditAllocation(_Ledger):
@@ -127,9 +139,9 @@ class LedgerCreditAllocation(_Ledger):
     day: Series[str] = pa.Field(str_matches=DATE)
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
-    @pa.check("amount", element_wise=True)
-    def _positive(cls, value: object) -> bool:
-        return _is_money(value) and value > 0
+    @pa.check("amount")
+    def _positive(cls, series: pd.Series) -> pd.Series:
+        return _positive_column(series)
 
 
 class LedgerRefund(_Ledger):
@@ -142,9 +154,9 @@ class LedgerRefund(_Ledger):
     day: Series[str] = pa.Field(str_matches=DATE)
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
-    @pa.check("amount", element_wise=True)
-    def _positive(cls, value: object) -> bool:
-        return _is_money(value) and value > 0
+    @pa.check("amount")
+    def _positive(cls, series: pd.Series) -> pd.Series:
+        return _positive_column(series)
 
 
 class LedgerExcluded(_Ledger):

@@ -41,8 +41,11 @@ def places(value: Decimal) -> int:
 
 def allocate(total: Decimal, parts: list[Decimal]) -> list[Decimal]:
     """Round each part to cents so that they add up exactly to `total` (largest remainder method)."""
-    rounded = [cents(p) for p in parts]
-    residual = int((total - sum(rounded, Decimal(0))) / CENT)
+    rounded = [p.quantize(CENT, ROUND_HALF_UP) for p in parts]
+    added = sum(rounded, Decimal(0)) if len(rounded) != 1 else rounded[0]
+    if added == total:  # the usual case: nothing to spread (the residual below is then 0)
+        return rounded
+    residual = int((total - added) / CENT)
     if not parts or residual == 0:
         return rounded
     sign = 1 if residual > 0 else -1

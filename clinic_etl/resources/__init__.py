@@ -4,9 +4,17 @@ The simulators' subclasses live in `clinic_etl.sandbox.resources` (swapped by cl
 """
 
 from clinic_etl.resources.cliniko import ClinikoResource
+from clinic_etl.resources.clio import ClioResource
 from clinic_etl.resources.mapping import MappingResource
 from clinic_etl.resources.run_memory import RunMemoryIOManager
 from clinic_etl.resources.store import StateStoreResource
 from clinic_etl.resources.xero import XeroResource
 
-__all__ = ["ClinikoResource", "MappingResource", "RunMemoryIOManager", "StateStoreResource", "XeroResource"]
+__all__ = [
+    "ClinikoResource",
+    "ClioResource",
+    "MappingResource",
+    "RunMemoryIOManager",
+    "StateStoreResource",
+    "XeroResource",
+]

@@ -36,6 +36,9 @@ class XeroResource(dg.ConfigurableResource):
     def _transport(self) -> httpx.BaseTransport | None:
         return None
 
+    def _budget(self) -> CallBudget:
+        return CallBudget(self.calls_per_minute, Path(self.budget_path) if self.budget_path else None)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._transport_ = self._transport()
 
@@ -57,10 +60,8 @@ class XeroResource(dg.ConfigurableResource):
                 store=store,
                 transport=self._transport_,
             )
-            path = Path(self.budget_path) if self.budget_path else None
-            budget = CallBudget(self.calls_per_minute, path)
             kind = DryRunXeroClient if self.dry_run else XeroClient
-            self._client = kind(self.api_url, auth, self.tenant_id, transport=self._transport_, budget=budget)
+            self._client = kind(self.api_url, auth, self.tenant_id, transport=self._transport_, budget=self._budget())
         return self._client
 
     def org(self, store: StateStore) -> XeroOrg:

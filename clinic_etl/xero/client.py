@@ -101,12 +101,37 @@ class XeroClient(ApiClient):
             rows += self.get_all("Invoices", "Invoices", InvoiceNumbers=chunk, unitdp=4)
         return rows
 
+    def credit_notes_by_number(self, numbers: Iterable[str]) -> list[dict]:
+        """Credit notes have no number-list filter: a `where` of ORed numbers, a chunk at a time."""
+        numbers = sorted(set(numbers))
+        rows: list[dict] = []
+        for start in range(0, len(numbers), NUMBERS_PER_QUERY // 2):
+            chunk = numbers[start : start + NUMBERS_PER_QUERY // 2]
+            where = " OR ".join(f'CreditNoteNumber=="{n.replace(chr(34), "")}"' for n in chunk)
+            rows += self.get_all("CreditNotes", "CreditNotes", where=where, unitdp=4)
+        return rows
+
+    def documents_by_number(self, resource: str, numbers: Iterable[str]) -> list[dict]:
+        if resource == "CreditNotes":
+            return self.credit_notes_by_number(numbers)
+        return self.invoices_by_number(numbers)
+
+    def contact_by_name(self, name: str) -> dict | None:
+        escaped = name.replace('"', "")
+        rows = self.get("Contacts", where=f'Name=="{escaped}"').get("Contacts") or []
+        return rows[0] if rows else None
+
     def contact_by_number(self, contact_number: str) -> dict | None:
         escaped = contact_number.replace('"', "")
         rows = self.get("Contacts", where=f'ContactNumber=="{escaped}"').get("Contacts") or []
         return rows[0] if rows else None
 
     # ---- writes
+    def delete(self, resource: str) -> dict:
+        """DELETE (a credit note's allocation): idempotent by nature; a second one answers 404."""
+        self.connect()
+        return self.request("DELETE", ACCOUNTING + resource).json()
+
     def write(self, method: str, resource: str, payload: dict, **params: Any) -> dict:
         body = jsonbody.dumps(payload)
         url = str(httpx.URL(ACCOUNTING + resource, params=params))

@@ -15,9 +15,12 @@ from typing import Any
 
 import pandas as pd
 
+from clinic_etl.ledger.models import complete
 from clinic_etl.ledger.money import allocate
 from clinic_etl.ledger.quarantine import REJECT_COLUMNS, no_rejects
+from clinic_etl.ledger.rules import apply_rules
 from clinic_etl.mapping import Mapping
+from clinic_etl.xero.credit_frames import credit_note_frames
 from clinic_etl.xero.fields import fitted, limits, one_line
 from clinic_etl.xero.lines import inclusive_tax, quantity_price
 from clinic_etl.xero.org import XeroOrg
@@ -306,6 +309,7 @@ def payment_reference(payment_key: str) -> str:
 def to_xero(
     ledger: dict[str, pd.DataFrame], mapping: Mapping, org: XeroOrg
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    ledger = apply_rules(complete(ledger), mapping.rules)  # a source without credit notes may leave them out
     # one sort and one pass over the lines (not a frame per invoice): each invoice's line positions, in line order
     lines = ledger["lines"].sort_values("line_no", kind="stable")
     columns = {field: lines[field].tolist() for field in (*LINE_FIELDS, "tax")}
@@ -313,7 +317,8 @@ def to_xero(
     for n, key in enumerate(columns["invoice_key"]):
         lines_by_invoice.setdefault(key, []).append(n)
     rules = _Rules(mapping, org)
-    invoices, problems, held = [], [], []
+    invoices: dict[str, list] = {column: [] for column in INVOICE_COLUMNS}
+    problems, held = [], []
     wanted = set(mapping.filters.businesses)
     for inv in _records(ledger["invoices"]):
         if wanted and inv["business_id"] not in wanted:
@@ -337,7 +342,7 @@ def to_xero(
                 "Date": issued.isoformat(),
                 "DueDate": (issued + timedelta(days=mapping.due_days)).isoformat(),
                 "Reference": f"{inv['invoice_key'].split(':')[0].title()} invoice {inv['number']}",
-                "Status": mapping.invoice_status,
+                "Status": "DRAFT" if inv["status"] == "draft" else mapping.invoice_status,  # never approved early
                 "LineItems": items,
             },
         )
@@ -345,19 +350,20 @@ def to_xero(
             problems.append((source, inv["source_id"], inv["day"], "; ".join(too_long)))
             held.append(inv)
             continue
-        invoices.append(
-            {
-                "invoice_key": inv["invoice_key"],
-                "day": inv["day"],
-                **document,
-                "source_status": inv["status"],
-                "total": inv["total"],
-                "tax_total": inv["tax_total"],
-                "content_hash": content_hash(document),
-            }
-        )
-    invoice_frame = pd.DataFrame(invoices, columns=INVOICE_COLUMNS)
-    used = set(invoice_frame["contact_key"])
+        row = {
+            "invoice_key": inv["invoice_key"],
+            "day": inv["day"],
+            **document,
+            "source_status": inv["status"],
+            "total": inv["total"],
+            "tax_total": inv["tax_total"],
+            "content_hash": content_hash(document),
+        }
+        for column in INVOICE_COLUMNS:  # a list per column, not a dict per invoice kept until the frame is made
+            invoices[column].append(row[column])
+    invoice_frame = pd.DataFrame(invoices if invoices["invoice_key"] else [], columns=INVOICE_COLUMNS)
+    credit, credit_problems = credit_note_frames(ledger, mapping, org, content_hash)
+    used = set(invoice_frame["contact_key"]) | set(credit["credit_notes"]["contact_key"])
     contacts, unsendable = contacts_frame(ledger["contacts"][ledger["contacts"]["contact_key"].isin(used)])
     if unsendable:  # an invoice goes only with its contact
         held_back = invoice_frame["contact_key"].isin(list(unsendable))
@@ -385,6 +391,8 @@ def to_xero(
         if p["invoice_key"] in numbers
     ]
     held_payments: list[dict] = []
+    if not mapping.rules.sync_payments:  # rules.sync_payments: false: neither written nor taken off
+        payments, held_payments = [], payments
     if payments and not org.accepts_payments(mapping.accounts.payments):
         problems += [
             (
@@ -397,21 +405,38 @@ def to_xero(
             for p in payments
         ]
         payments, held_payments = [], payments
-    firsts = invoice_frame.sort_values("day", kind="stable").drop_duplicates("contact_key")  # each one's first day
+    if unsendable:  # a credit note goes only with its contact, and its allocations and refunds with it
+        notes = credit["credit_notes"]
+        gone = notes["contact_key"].isin(list(unsendable))
+        credit_problems += [
+            (k.split(":", 1)[0], "credit_note", k.rsplit(":", 1)[-1], d, f"contact {c}: {unsendable[c]}")
+            for k, d, c in notes.loc[gone, ["credit_note_key", "day", "contact_key"]].itertuples(index=False)
+        ]
+        credit = {
+            name: frame[~frame["credit_note_key"].isin(notes.loc[gone, "credit_note_key"])]
+            for name, frame in credit.items()
+        }
+    documents = pd.concat([invoice_frame[["contact_key", "day"]], credit["credit_notes"][["contact_key", "day"]]])
+    firsts = documents.sort_values("day", kind="stable").drop_duplicates("contact_key")  # each one's first day
     contacts["day"] = contacts["contact_key"].map(pd.Series(firsts["day"].to_numpy(), index=firsts["contact_key"]))
+    held_payments_frame = pd.DataFrame(held_payments, columns=PAYMENT_COLUMNS)
+    held_payments_frame.attrs["all"] = not mapping.rules.sync_payments  # hands off every payment in Xero
     frames = {
         "contacts": contacts,
         "invoices": invoice_frame,
         "payments": pd.DataFrame(payments, columns=PAYMENT_COLUMNS),
         # payments held back (their reasons are in the rejects): left as they are in Xero, neither made nor reversed
-        "held_payments": pd.DataFrame(held_payments, columns=PAYMENT_COLUMNS),
+        "held_payments": held_payments_frame,
+        "excluded": ledger["excluded"],  # kept out by a named rule: the source's own and the mapping's
+        **credit,
         # invoices held back (their reasons are in the rejects): the reconciliation accounts for their money
         "held": pd.DataFrame(
             [{**{c: i[c] for c in HELD_COLUMNS[:-1]}, "InvoiceNumber": None} for i in held], columns=HELD_COLUMNS
         ),
     }
+    problems = [(s, "invoice", i, d, r) for s, i, d, r in problems] + credit_problems
     rejected = pd.DataFrame(
-        [{"source": s, "entity": "invoice", "source_id": i, "day": d, "reason": r} for s, i, d, r in problems],
+        [{"source": s, "entity": e, "source_id": i, "day": d, "reason": r} for s, e, i, d, r in problems],
         columns=REJECT_COLUMNS,
     )
     return frames, rejected if problems else no_rejects()

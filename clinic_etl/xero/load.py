@@ -8,6 +8,9 @@ import pandas as pd
 
 from clinic_etl.store import StateStore
 from clinic_etl.xero.client import XeroClient
+from clinic_etl.xero.credit_frames import ALLOCATION_COLUMNS, CREDIT_NOTE_COLUMNS, REFUND_COLUMNS
+from clinic_etl.xero.kinds import CREDIT_NOTE
+from clinic_etl.xero.load_allocations import load_allocations
 from clinic_etl.xero.load_contacts import load_contacts
 from clinic_etl.xero.load_invoices import load_invoices, void_removed
 from clinic_etl.xero.load_payments import load_payments
@@ -27,10 +30,19 @@ def load_documents(
     """The outcome of every record (OUTCOME_COLUMNS); each write is recorded in the state store under ``run_id``
     as it succeeds, so the writes of an attempt that fails part-way are on record too."""
     ctx = LoadContext(client, store, client.tenant_id, default_day, run_id)
+    held = documents.get("held_payments", pd.DataFrame(columns=["payment_key"]))
+    ctx.payments_frozen = bool(held.attrs.get("all"))
     resolve_pending(ctx, documents, currency)  # creates an earlier run sent and never recorded: read back first
     contact_ids = load_contacts(ctx, documents["contacts"])
     invoice_ids = load_invoices(ctx, documents["invoices"], contact_ids, currency)
-    held = documents["held_payments"]["payment_key"] if "held_payments" in documents else ()
-    load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids, held)
+    notes = documents.get("credit_notes", pd.DataFrame(columns=CREDIT_NOTE_COLUMNS))
+    note_ids = load_invoices(ctx, notes, contact_ids, currency, CREDIT_NOTE)
+    allocations = documents.get("credit_allocations", pd.DataFrame(columns=ALLOCATION_COLUMNS))
+    load_allocations(ctx, allocations, documents["invoices"], notes, note_ids)
+    if not ctx.payments_frozen:  # rules.sync_payments: false leaves Xero's payments as they are
+        load_payments(ctx, documents["payments"], documents["invoices"], invoice_ids, held["payment_key"])
+    refunds = documents.get("refunds", pd.DataFrame(columns=REFUND_COLUMNS))
+    load_payments(ctx, refunds, notes, note_ids, kind=CREDIT_NOTE)
     void_removed(ctx, documents["invoices"])
+    void_removed(ctx, notes, CREDIT_NOTE)
     return ctx.frame()

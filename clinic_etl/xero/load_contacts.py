@@ -1,8 +1,10 @@
 """Contacts: create the missing ones, update the changed ones; ContactNumber carries the source key.
 
-A name already used in Xero by another contact gets the patient's id appended (two people are never
-merged); a contact that already exists with our ContactNumber (a crash after the write, before the state
-store recorded it) is adopted, not duplicated, and updated in the same run to what the source says now.
+A name already used in Xero by another contact gets the patient's id appended (two people are never merged),
+unless that contact was made in Xero before the sync with the same name and e-mail (no ContactNumber): it is the
+same person, matched and given our ContactNumber. A contact that already exists with our ContactNumber (a crash
+after the write, before the state store recorded it) is adopted, not duplicated, and updated in the same run to
+what the source says now.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ def _name_taken(problems: list[str]) -> bool:
     return any("name" in p.lower() and ("already" in p.lower() or "unique" in p.lower()) for p in problems)
 
 
+def _same_person(found: dict | None, element: dict) -> dict | None:
+    """A contact the finance team made in Xero before the sync (no ContactNumber) with the same name and e-mail as
+    ours is ours: matched, never duplicated. Same name with another or no e-mail is someone else."""
+    if not found or found.get("ContactNumber"):
+        return None
+    theirs, ours = (str(c.get("EmailAddress") or "").strip().lower() for c in (found, element))
+    return found if theirs and theirs == ours else None
+
+
 def _send(ctx: LoadContext, method: str, elements: list[dict]) -> dict[str, tuple[dict, list[str]]]:
     results = {
         r.get("ContactNumber", ""): (r, errors_of(r)) for r in ctx.client.write_batches(method, "Contacts", elements)
@@ -33,6 +44,8 @@ def _send(ctx: LoadContext, method: str, elements: list[dict]) -> dict[str, tupl
         if not _name_taken(results.get(key, ({}, []))[1]):
             continue
         existing = ctx.client.contact_by_number(key) if method == "PUT" else None
+        if existing is None and method == "PUT":
+            existing = _same_person(ctx.client.contact_by_name(element["Name"]), element)
         if existing:
             results[key] = ({**existing, "adopted": True}, [])
         else:

@@ -1,188 +1,196 @@
-"""Invoices: create the missing ones, update the changed ones, void or delete the removed ones.
+"""Invoices and credit notes (`kinds.py`): create the missing ones, update the changed ones, void or delete the
+removed ones.
 
-InvoiceNumber is unique per Xero organisation, so after a crash between Xero's write and the state store's
-record, the invoice is found by its number (the pending writes journal says which to look for, and Xero's "must
-be unique" answer does too) and adopted, never doubled; an adopted invoice that does not say what the source says
-now (edited in between) is updated.
+Numbers are unique per Xero organisation and kind, so after a crash between Xero's write and the state store's
+record, the document is found by its number (the pending writes journal says which to look for, and Xero's "must
+be unique" answer does too) and adopted, never doubled; an adopted document that does not say what the source says
+now (edited in between) is updated. Xero refuses to edit or void a document with money on it: its payments, refunds
+and credit allocations are taken off first (`release.py`), and their own steps re-apply those the ledger still lists.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from clinic_etl.xero.load_payments import reverse_payments_of
+from clinic_etl.xero.kinds import INVOICE, Kind
 from clinic_etl.xero.outcome import LoadContext, errors_of
+from clinic_etl.xero.release import release
 from clinic_etl.xero.same_document import same_invoice
 
 REMOVED = {"VOIDED", "DELETED"}
-CLASH_FIX = "Xero invoice numbers are unique, so give one of them another number in the source (never merged)"
+CLASH_FIX = "Xero numbers are unique, so give one of them another number in the source (never merged)"
 
 
-def number_clashes(ctx: LoadContext, rows: list[dict]) -> dict[str, str]:
-    """Source invoices that cannot have their InvoiceNumber, with the reason: the number already belongs to
-    another source invoice in Xero (the state store says which), or two invoices of this run share it (the one
-    that holds it already keeps it, else the lowest source id). Source keys identify documents, never numbers."""
-    holders = ctx.store.get_records_by_number(ctx.tenant_id, "invoice", [r["InvoiceNumber"] for r in rows])
+def number_clashes(ctx: LoadContext, rows: list[dict], kind: Kind = INVOICE) -> dict[str, str]:
+    """Source documents that cannot have their number, with the reason: the number already belongs to another
+    source document in Xero (the state store says which), or two documents of this run share it (the one that
+    holds it already keeps it, else the lowest source id). Source keys identify documents, never numbers."""
+    holders = ctx.store.get_records_by_number(ctx.tenant_id, kind.entity, [r[kind.number_field] for r in rows])
     groups: dict[str, list[dict]] = {}
     for row in rows:
-        groups.setdefault(row["InvoiceNumber"], []).append(row)
+        groups.setdefault(row[kind.number_field], []).append(row)
     clashes = {}
     for number, group in groups.items():
         held = [r.source_key for r in holders.get(number, [])]
-        keys = sorted((r["invoice_key"] for r in group), key=lambda k: (len(k), k))
+        keys = sorted((r[kind.key_column] for r in group), key=lambda k: (len(k), k))
         owner = next((k for k in keys if k in held), None) or (held[0] if held else keys[0])
         for key in keys:
             if key != owner:
-                clashes[key] = f"{number} is also {owner}'s invoice number: {CLASH_FIX}"
+                clashes[key] = f"{number} is also {owner}'s {kind.label} number: {CLASH_FIX}"
     return clashes
 
 
-def owner_of(ctx: LoadContext, found: dict, key: str) -> str | None:
-    """The other source invoice the state store maps this Xero invoice to, if any (then it is not adopted)."""
-    number = found.get("InvoiceNumber") or ""
-    holders = ctx.store.get_records_by_number(ctx.tenant_id, "invoice", [number]).get(number, [])
-    return next((r.source_key for r in holders if r.source_key != key and r.xero_id == found["InvoiceID"]), None)
+def owner_of(ctx: LoadContext, found: dict, key: str, kind: Kind = INVOICE) -> str | None:
+    """The other source document the state store maps this Xero document to, if any (then it is not adopted)."""
+    number = found.get(kind.number_field) or ""
+    holders = ctx.store.get_records_by_number(ctx.tenant_id, kind.entity, [number]).get(number, [])
+    return next((r.source_key for r in holders if r.source_key != key and r.xero_id == found[kind.id_field]), None)
 
 
-def element(row: dict, contact_id: str, currency: str) -> dict:
-    return {
-        "Type": "ACCREC",
+def element(row: dict, contact_id: str, currency: str, kind: Kind = INVOICE) -> dict:
+    out = {
+        "Type": kind.type,
         "Contact": {"ContactID": contact_id},
-        "InvoiceNumber": row["InvoiceNumber"],
+        kind.number_field: row[kind.number_field],
         "Date": row["Date"],
-        "DueDate": row["DueDate"],
+        **({"DueDate": row["DueDate"]} if row.get("DueDate") else {}),
         "Reference": row["Reference"],
         "Status": row["Status"],
         "LineAmountTypes": "Inclusive",
         "CurrencyCode": currency,
         "LineItems": row["LineItems"],
     }
+    return out
 
 
-def _save(ctx: LoadContext, row: dict, result: dict, content_hash: str | None, action: str) -> None:
+def _save(ctx: LoadContext, kind: Kind, row: dict, result: dict, content_hash: str | None, action: str) -> None:
     ctx.save(
-        "invoice",
-        row["invoice_key"],
-        result["InvoiceID"],
+        kind.entity,
+        row[kind.key_column],
+        result[kind.id_field],
         action=action,
         content_hash=content_hash,
         status=result.get("Status"),
-        number=row["InvoiceNumber"],
+        number=row[kind.number_field],
         day=row["day"],
     )
 
 
+def adopt(ctx: LoadContext, row: dict, found: dict, contact_id: str, currency: str, kind: Kind = INVOICE) -> bool:
+    """Record a document found in Xero as the source document's (written by a run that never recorded it). True if
+    it says what the source says now; else it is recorded as unknown content, to be updated."""
+    same = same_invoice(found, element(row, contact_id, currency, kind), contact_id)
+    _save(ctx, kind, row, found, row["content_hash"] if same else None, "adopted")
+    return same
+
+
 def load_invoices(
-    ctx: LoadContext, invoices: pd.DataFrame, contact_ids: dict[str, str], currency: str
+    ctx: LoadContext, documents: pd.DataFrame, contact_ids: dict[str, str], currency: str, kind: Kind = INVOICE
 ) -> dict[str, str]:
-    """Create/update live invoices. Returns invoice_key -> InvoiceID of those in Xero."""
-    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["source_status"] != "deleted"}
-    for key, reason in number_clashes(ctx, list(rows.values())).items():
-        ctx.note("invoice", key, "failed", reason=reason, day=rows.pop(key)["day"])
-    known = ctx.records("invoice", list(rows))
+    """Create/update live documents. Returns source key -> Xero id of those in Xero."""
+    key_of, number_of = kind.key_column, kind.number_field
+    rows = {r[key_of]: r for r in documents.to_dict("records") if r["source_status"] != "deleted"}
+    for key, reason in number_clashes(ctx, list(rows.values()), kind).items():
+        ctx.note(kind.entity, key, "failed", reason=reason, day=rows.pop(key)["day"])
+    known = ctx.records(kind.entity, list(rows))
     ids = {k: r.xero_id for k, r in known.items() if r.xero_id and r.xero_status not in REMOVED}
     create, update = [], []
     for key, row in rows.items():
         if row["contact_key"] not in contact_ids:
-            ctx.note("invoice", key, "failed", reason=f"contact {row['contact_key']} is not in Xero", day=row["day"])
+            reason = f"contact {row['contact_key']} is not in Xero"
+            ctx.note(kind.entity, key, "failed", reason=reason, day=row["day"])
         elif key not in ids:
             create.append(row)
         elif known[key].content_hash != row["content_hash"]:
             update.append(row)
         else:
-            ctx.note("invoice", key, "unchanged", ids[key], day=row["day"])
-    by_number = {r["InvoiceNumber"]: r for r in create}  # unique: number_clashes held back the others
-    elements = [element(r, contact_ids[r["contact_key"]], currency) for r in create]
-    ctx.intend("invoice", [(r["invoice_key"], r["InvoiceNumber"], None, r["day"]) for r in create])
+            ctx.note(kind.entity, key, "unchanged", ids[key], day=row["day"])
+    by_number = {r[number_of]: r for r in create}  # unique: number_clashes held back the others
+    elements = [element(r, contact_ids[r["contact_key"]], currency, kind) for r in create]
+    ctx.intend(kind.entity, [(r[key_of], r[number_of], None, r["day"]) for r in create])
     refused = []
-    for result in ctx.client.write_batches("PUT", "Invoices", elements, unitdp=4):
-        row = by_number.get(result.get("InvoiceNumber", ""))
+    for result in ctx.client.write_batches("PUT", kind.resource, elements, unitdp=4):
+        row = by_number.get(result.get(number_of, ""))
         if row is None:
             continue
         problems = errors_of(result)
-        if not problems and result.get("InvoiceID"):
-            ids[row["invoice_key"]] = result["InvoiceID"]
-            _save(ctx, row, result, row["content_hash"], "created")
+        if not problems and result.get(kind.id_field):
+            ids[row[key_of]] = result[kind.id_field]
+            _save(ctx, kind, row, result, row["content_hash"], "created")
         elif any("unique" in p.lower() for p in problems):
             refused.append(row)  # a crash after an earlier write: found below by its number
         else:
-            ctx.settle("invoice", [row["invoice_key"]])
-            reason = "; ".join(problems) or "no InvoiceID returned"
-            ctx.note("invoice", row["invoice_key"], "failed", reason=reason, day=row["day"])
-    found = {i.get("InvoiceNumber"): i for i in ctx.client.invoices_by_number(r["InvoiceNumber"] for r in refused)}
+            ctx.settle(kind.entity, [row[key_of]])
+            reason = "; ".join(problems) or f"no {kind.id_field} returned"
+            ctx.note(kind.entity, row[key_of], "failed", reason=reason, day=row["day"])
+    numbers = [r[number_of] for r in refused]
+    found = {d.get(number_of): d for d in ctx.client.documents_by_number(kind.resource, numbers)} if numbers else {}
     for row in refused:
-        invoice = found.get(row["InvoiceNumber"])
-        owner = owner_of(ctx, invoice, row["invoice_key"]) if invoice else None
-        if invoice and not owner and invoice.get("Status") not in REMOVED:
-            ids[row["invoice_key"]] = invoice["InvoiceID"]
-            if not adopt(ctx, row, invoice, contact_ids[row["contact_key"]], currency):
+        document = found.get(row[number_of])
+        owner = owner_of(ctx, document, row[key_of], kind) if document else None
+        if document and not owner and document.get("Status") not in REMOVED:
+            ids[row[key_of]] = document[kind.id_field]
+            if not adopt(ctx, row, document, contact_ids[row["contact_key"]], currency, kind):
                 update.append(row)
         else:
-            ctx.settle("invoice", [row["invoice_key"]])
-            reason = f"{row['InvoiceNumber']} is taken in Xero" + (f" by {owner}'s invoice" if owner else "")
-            ctx.note("invoice", row["invoice_key"], "failed", reason=f"{reason}: {CLASH_FIX}", day=row["day"])
+            ctx.settle(kind.entity, [row[key_of]])
+            reason = f"{row[number_of]} is taken in Xero" + (f" by {owner}'s {kind.label}" if owner else "")
+            ctx.note(kind.entity, row[key_of], "failed", reason=f"{reason}: {CLASH_FIX}", day=row["day"])
     editable = []
-    for row in update:  # Xero refuses to edit a paid document: reverse its payments, the payment step re-applies them
-        if reason := reverse_payments_of(ctx, row["invoice_key"], row["day"]):
-            ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], reason, day=row["day"])
+    for row in update:  # Xero refuses to edit a document with money on it: take it off, later steps re-apply it
+        if reason := release(ctx, kind, row[key_of], row["day"]):
+            ctx.note(kind.entity, row[key_of], "failed", ids[row[key_of]], reason, day=row["day"])
         else:
             editable.append(row)
-    update = editable
-    by_id = {ids[r["invoice_key"]]: r for r in update}
+    by_id = {ids[r[key_of]]: r for r in editable}
     elements = [
-        {"InvoiceID": ids[r["invoice_key"]], **element(r, contact_ids[r["contact_key"]], currency)} for r in update
+        {kind.id_field: ids[r[key_of]], **element(r, contact_ids[r["contact_key"]], currency, kind)} for r in editable
     ]
-    for result in ctx.client.write_batches("POST", "Invoices", elements, unitdp=4):
-        row = by_id.get(result.get("InvoiceID", ""))
+    for result in ctx.client.write_batches("POST", kind.resource, elements, unitdp=4):
+        row = by_id.get(result.get(kind.id_field, ""))
         if row is None:
             continue
         if errors_of(result):
             reason = "; ".join(errors_of(result))
-            ctx.note("invoice", row["invoice_key"], "failed", ids[row["invoice_key"]], reason, day=row["day"])
+            ctx.note(kind.entity, row[key_of], "failed", ids[row[key_of]], reason, day=row["day"])
         else:
-            _save(ctx, row, result, row["content_hash"], "updated")
+            _save(ctx, kind, row, result, row["content_hash"], "updated")
     return ids
 
 
-def adopt(ctx: LoadContext, row: dict, invoice: dict, contact_id: str, currency: str) -> bool:
-    """Record an invoice found in Xero as the source invoice's (it was written by a run that never recorded it).
-    True if it says what the source says now; else it is recorded as unknown content, to be updated."""
-    same = same_invoice(invoice, element(row, contact_id, currency), contact_id)
-    _save(ctx, row, invoice, row["content_hash"] if same else None, "adopted")
-    return same
-
-
-def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
-    """Source-deleted invoices: DELETED if still a draft in Xero, else VOIDED after reversing the payment."""
-    rows = {r["invoice_key"]: r for r in invoices.to_dict("records") if r["source_status"] == "deleted"}
-    known = ctx.records("invoice", list(rows))
+def void_removed(ctx: LoadContext, documents: pd.DataFrame, kind: Kind = INVOICE) -> None:
+    """Source-deleted documents: DELETED if still a draft in Xero, else VOIDED after taking their money off."""
+    key_of = kind.key_column
+    rows = {r[key_of]: r for r in documents.to_dict("records") if r["source_status"] == "deleted"}
+    known = ctx.records(kind.entity, list(rows))
     elements, by_id = [], {}
     for key, row in rows.items():
         record = known.get(key)
         if record is None or not record.xero_id:
-            ctx.note("invoice", key, "skipped", reason="deleted at the source before it was synced", day=row["day"])
+            reason = "deleted at the source before it was synced"
+            ctx.note(kind.entity, key, "skipped", reason=reason, day=row["day"])
         elif record.xero_status in REMOVED:
-            ctx.note("invoice", key, "unchanged", record.xero_id, day=row["day"])
-        elif reason := reverse_payments_of(ctx, key, row["day"]):
-            ctx.note("invoice", key, "failed", record.xero_id, reason, day=row["day"])
+            ctx.note(kind.entity, key, "unchanged", record.xero_id, day=row["day"])
+        elif reason := release(ctx, kind, key, row["day"]):
+            ctx.note(kind.entity, key, "failed", record.xero_id, reason, day=row["day"])
         else:
             status = "DELETED" if record.xero_status in {"DRAFT", "SUBMITTED"} else "VOIDED"
-            elements.append({"InvoiceID": record.xero_id, "Status": status})
+            elements.append({kind.id_field: record.xero_id, "Status": status})
             by_id[record.xero_id] = (row, record)
-    for result in ctx.client.write_batches("POST", "Invoices", elements):
-        row, record = by_id.get(result.get("InvoiceID", ""), (None, None))
+    for result in ctx.client.write_batches("POST", kind.resource, elements):
+        row, record = by_id.get(result.get(kind.id_field, ""), (None, None))
         if row is None or record is None:
             continue
         status = result.get("Status")
         if errors_of(result):  # a retry after a lost reply finds it voided already: read it back
-            status = invoice_status(ctx, record.xero_id)
+            status = document_status(ctx, kind, record.xero_id)
         if status not in REMOVED:
             reason = "; ".join(errors_of(result)) or f"Xero left it {status}"
-            ctx.note("invoice", row["invoice_key"], "failed", record.xero_id, reason, day=row["day"])
+            ctx.note(kind.entity, row[key_of], "failed", record.xero_id, reason, day=row["day"])
         else:
             ctx.save(
-                "invoice",
-                row["invoice_key"],
+                kind.entity,
+                row[key_of],
                 record.xero_id,
                 action="voided" if status == "VOIDED" else "deleted",
                 content_hash=record.content_hash,
@@ -192,6 +200,6 @@ def void_removed(ctx: LoadContext, invoices: pd.DataFrame) -> None:
             )
 
 
-def invoice_status(ctx: LoadContext, invoice_id: str) -> str | None:
-    invoices = ctx.client.get(f"Invoices/{invoice_id}").get("Invoices") or [{}]
-    return invoices[0].get("Status")
+def document_status(ctx: LoadContext, kind: Kind, xero_id: str) -> str | None:
+    found = ctx.client.get(f"{kind.resource}/{xero_id}").get(kind.resource) or [{}]
+    return found[0].get("Status")

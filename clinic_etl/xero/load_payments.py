@@ -6,6 +6,7 @@ payment: one whose amount or date changed at the source is reversed (Status DELE
 ledger no longer lists for an invoice of the run (deleted or voided at the source, the invoice no longer paid) is
 reversed. Before an invoice is edited or voided its payments are reversed (Xero refuses to change a paid invoice);
 this step then re-applies those the ledger still lists. Payments held back by a mapping problem are left as they are.
+A refund out of a credit note is a Xero payment on the credit note: the same step, with the credit note as parent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from clinic_etl.http.errors import BadRequestError
 from clinic_etl.ledger.money import to_decimal
 from clinic_etl.store import SyncRecord
+from clinic_etl.xero.kinds import INVOICE, Kind
 from clinic_etl.xero.outcome import LoadContext, errors_of
 
 DELETED = "DELETED"
@@ -74,12 +76,12 @@ def _same(record: SyncRecord, row: dict) -> bool:
     return record.content_hash == str(row["Amount"]) and record.xero_number == row["Date"]
 
 
-def _found_on_invoice(ctx: LoadContext, row: dict, invoice_id: str) -> dict | None:
+def _found_on_document(ctx: LoadContext, kind: Kind, row: dict, document_id: str) -> dict | None:
     """After Xero refused a payment (the invoice is paid already: a crash after an earlier write), the payment of
-    ours that is on the invoice: the one with its Reference, else a live one of the same amount no other key holds."""
-    invoice = (ctx.client.get(f"Invoices/{invoice_id}").get("Invoices") or [{}])[0]
-    candidates = [p for p in invoice.get("Payments") or [] if p.get("Status", "AUTHORISED") != DELETED]
-    taken = {r.xero_id for r in live_payments(ctx, [row["invoice_key"]]).values()}
+    ours that is on the document: the one with its Reference, else a live one of the same amount no other key holds."""
+    document = (ctx.client.get(f"{kind.resource}/{document_id}").get(kind.resource) or [{}])[0]
+    candidates = [p for p in document.get("Payments") or [] if p.get("Status", "AUTHORISED") != DELETED]
+    taken = {r.xero_id for r in live_payments(ctx, [row[kind.key_column]]).values()}
     for payment in candidates:
         if payment.get("Reference") == row["Reference"] and payment.get("PaymentID") not in taken:
             return payment
@@ -92,35 +94,37 @@ def _found_on_invoice(ctx: LoadContext, row: dict, invoice_id: str) -> dict | No
 def load_payments(
     ctx: LoadContext,
     payments: pd.DataFrame,
-    invoices: pd.DataFrame,
-    invoice_ids: dict[str, str],
+    documents: pd.DataFrame,
+    document_ids: dict[str, str],
     held: Iterable[str] = (),
+    kind: Kind = INVOICE,
 ) -> None:
-    """`payments`: every live payment of the run's `invoices` (PAYMENT_COLUMNS); `held`: payment keys held back
-    by a mapping problem, left as they are in Xero."""
+    """`payments`: every live payment of the run's `documents` (invoices, or credit notes for refunds), with the
+    document's key in `kind.key_column`; `held`: payment keys held back by a mapping problem, left as they are."""
+    parent_of, target = kind.key_column, kind.resource[:-1]  # Invoice / CreditNote
     rows = {r["payment_key"]: r for r in payments.to_dict("records")}
     keep = set(held)
-    invoice_days = dict(zip(invoices["invoice_key"], invoices["day"], strict=True))
-    known = live_payments(ctx, invoice_days) | {
+    document_days = dict(zip(documents[parent_of], documents["day"], strict=True))
+    known = live_payments(ctx, document_days) | {
         k: r for k, r in ctx.records(ENTITY, list(rows)).items() if r.xero_id and r.xero_status != DELETED
     }
     for key, record in sorted(known.items()):  # gone from the source, or changed: Xero cannot edit a payment
         row = rows.get(key)
         if key in keep or (row is not None and _same(record, row)):
             continue
-        if reverse(ctx, key, record, row["day"] if row else invoice_days.get(record.parent_key or "")) is None:
+        if reverse(ctx, key, record, row["day"] if row else document_days.get(record.parent_key or "")) is None:
             known.pop(key)
     todo = []
     for key, row in rows.items():
         if key in known:
             ctx.note(ENTITY, key, "unchanged", known[key].xero_id, day=row["day"])
-        elif row["invoice_key"] not in invoice_ids:
-            ctx.note(ENTITY, key, "failed", reason=f"invoice {row['invoice_key']} is not in Xero", day=row["day"])
+        elif row[parent_of] not in document_ids:
+            ctx.note(ENTITY, key, "failed", reason=f"{kind.label} {row[parent_of]} is not in Xero", day=row["day"])
         else:
             todo.append(row)
     elements = [
         {
-            "Invoice": {"InvoiceID": invoice_ids[r["invoice_key"]]},
+            target: {kind.id_field: document_ids[r[parent_of]]},
             "Account": {"Code": r["AccountCode"]},
             "Date": r["Date"],
             "Amount": r["Amount"],
@@ -128,17 +132,17 @@ def load_payments(
         }
         for r in todo
     ]
-    ctx.intend(ENTITY, [(r["payment_key"], r["Reference"], r["invoice_key"], r["day"]) for r in todo])
-    by_reference = {(invoice_ids[r["invoice_key"]], r["Reference"]): r for r in todo}
+    ctx.intend(ENTITY, [(r["payment_key"], r["Reference"], r[parent_of], r["day"]) for r in todo])
+    by_reference = {(document_ids[r[parent_of]], r["Reference"]): r for r in todo}
     answered = set()
     for result in ctx.client.write_batches("PUT", "Payments", elements):
-        invoice_id = (result.get("Invoice") or {}).get("InvoiceID", "")
-        row = by_reference.get((invoice_id, result.get("Reference", "")))
+        document_id = (result.get(target) or {}).get(kind.id_field, "")
+        row = by_reference.get((document_id, result.get("Reference", "")))
         if row is None:
             continue
         answered.add(row["payment_key"])
         problems = errors_of(result)
-        found = _found_on_invoice(ctx, row, invoice_id) if problems else None
+        found = _found_on_document(ctx, kind, row, document_id) if problems else None
         payment = found if problems else result
         if payment and payment.get("PaymentID"):
             ctx.save(
@@ -150,7 +154,7 @@ def load_payments(
                 status=payment.get("Status", "AUTHORISED"),
                 number=row["Date"],
                 day=row["day"],
-                parent=row["invoice_key"],
+                parent=row[parent_of],
             )
         else:
             ctx.settle(ENTITY, [row["payment_key"]])

@@ -23,6 +23,7 @@ class LoadContext:
     default_day: str  # for records of no particular day of the window (its first day)
     run_id: str  # the Dagster run: every write is recorded under it
     outcomes: list[dict] = field(default_factory=list)
+    payments_frozen: bool = False  # rules.sync_payments: false: no payment is written or taken off
 
     def note(
         self,

@@ -8,8 +8,9 @@ plans its writes, so the plan starts from what Xero really holds:
 - a contact is recorded with unknown content, so the run updates it to what the source says now;
 - an invoice is recorded with the source's content hash if it says what the source says now, else with unknown
   content (updated); one deleted at the source since is voided as usual;
-- a payment is recorded with the amount and date Xero holds, so one the source no longer lists, or changed, is
-  reversed as usual.
+- a credit note likewise, found by CreditNoteNumber;
+- a payment (or refund) is recorded with the amount and date Xero holds, so one the source no longer lists, or
+  changed, is reversed as usual; an allocation likewise, found among its credit note's allocations by invoice.
 What Xero does not have was never written: its note just goes. A note whose invoice is not in this run's documents
 waits for a run that has it (the InvoiceNumber comes from the mapping).
 """
@@ -20,6 +21,8 @@ import pandas as pd
 
 from clinic_etl.ledger.money import to_decimal
 from clinic_etl.store import PendingWrite
+from clinic_etl.xero.kinds import CREDIT_NOTE, INVOICE, Kind
+from clinic_etl.xero.load_allocations import allocations_on_invoices, content
 from clinic_etl.xero.load_invoices import REMOVED, adopt, owner_of
 from clinic_etl.xero.load_payments import DELETED, live_payments
 from clinic_etl.xero.outcome import LoadContext
@@ -33,8 +36,11 @@ def resolve_pending(ctx: LoadContext, documents: dict[str, pd.DataFrame], curren
     for note in notes:
         by_entity.setdefault(note.entity, []).append(note)
     _contacts(ctx, by_entity.get("contact", []))
-    _invoices(ctx, by_entity.get("invoice", []), documents, currency)
-    _payments(ctx, by_entity.get("payment", []), documents)
+    _documents(ctx, INVOICE, by_entity.get("invoice", []), documents.get("invoices"), currency)
+    _documents(ctx, CREDIT_NOTE, by_entity.get("credit_note", []), documents.get("credit_notes"), currency)
+    payments = [documents[n] for n in ("payments", "refunds") if n in documents]
+    _payments(ctx, by_entity.get("payment", []), pd.concat(payments) if payments else None)
+    _allocations(ctx, by_entity.get("allocation", []))
     return len(notes)
 
 
@@ -48,41 +54,47 @@ def _contacts(ctx: LoadContext, notes: list[PendingWrite]) -> None:
             ctx.settle("contact", [note.source_key])
 
 
-def _invoices(ctx: LoadContext, notes: list[PendingWrite], documents: dict[str, pd.DataFrame], currency: str) -> None:
-    rows = {r["invoice_key"]: r for r in documents["invoices"].to_dict("records")}
-    found = {i.get("InvoiceNumber"): i for i in ctx.client.invoices_by_number(n.number for n in notes if n.number)}
+def _documents(
+    ctx: LoadContext, kind: Kind, notes: list[PendingWrite], frame: pd.DataFrame | None, currency: str
+) -> None:
+    if not notes:
+        return
+    rows = {} if frame is None else {r[kind.key_column]: r for r in frame.to_dict("records")}
+    numbers = [n.number for n in notes if n.number]
+    found = {d.get(kind.number_field): d for d in ctx.client.documents_by_number(kind.resource, numbers)}
     contacts = ctx.records("contact", [r["contact_key"] for r in rows.values()])
     for note in notes:
-        invoice = found.get(note.number)
-        if invoice is None or owner_of(ctx, invoice, note.source_key) or invoice.get("Status") in REMOVED:
-            ctx.settle("invoice", [note.source_key])
+        document = found.get(note.number)
+        if document is None or owner_of(ctx, document, note.source_key, kind) or document.get("Status") in REMOVED:
+            ctx.settle(kind.entity, [note.source_key])
             continue
         row = rows.get(note.source_key)
         contact = contacts.get(row["contact_key"]) if row else None
         if row is not None and contact is not None and contact.xero_id:
-            adopt(ctx, row, invoice, contact.xero_id, currency)
+            adopt(ctx, row, document, contact.xero_id, currency, kind)
         else:
             ctx.save(
-                "invoice",
+                kind.entity,
                 note.source_key,
-                invoice["InvoiceID"],
+                document[kind.id_field],
                 action="adopted",
                 content_hash=None,
-                status=invoice.get("Status"),
+                status=document.get("Status"),
                 number=note.number,
                 day=note.partition_key,
             )
 
 
-def _payments(ctx: LoadContext, notes: list[PendingWrite], documents: dict[str, pd.DataFrame]) -> None:
-    rows = {r["payment_key"]: r for r in documents["payments"].to_dict("records")}
-    parents = ctx.records("invoice", [n.parent_key for n in notes if n.parent_key])
+def _payments(ctx: LoadContext, notes: list[PendingWrite], frame: pd.DataFrame | None) -> None:
+    rows = {} if frame is None else {r["payment_key"]: r for r in frame.to_dict("records")}
+    parents = {k: (INVOICE, r) for k, r in ctx.records("invoice", [n.parent_key or "" for n in notes]).items()}
+    parents |= {k: (CREDIT_NOTE, r) for k, r in ctx.records("credit_note", [n.parent_key or "" for n in notes]).items()}
     for note in notes:
-        parent = parents.get(note.parent_key or "")
+        kind, parent = parents.get(note.parent_key or "", (INVOICE, None))
         if parent is None or not parent.xero_id:
-            ctx.settle("payment", [note.source_key])  # its invoice never reached Xero: neither did it
+            ctx.settle("payment", [note.source_key])  # its document never reached Xero: neither did it
             continue
-        invoice = (ctx.client.get(f"Invoices/{parent.xero_id}").get("Invoices") or [{}])[0]
+        invoice = (ctx.client.get(f"{kind.resource}/{parent.xero_id}").get(kind.resource) or [{}])[0]
         taken = {r.xero_id for r in live_payments(ctx, [note.parent_key or ""]).values()}
         payment = next(
             (
@@ -110,6 +122,43 @@ def _payments(ctx: LoadContext, notes: list[PendingWrite], documents: dict[str, 
             content_hash=str(amount),
             status=payment.get("Status", "AUTHORISED"),
             number=on_date,
+            day=note.partition_key,
+            parent=note.parent_key,
+        )
+
+
+def _allocations(ctx: LoadContext, notes: list[PendingWrite]) -> None:
+    """An allocation's note: `number` is its credit note's key, `parent_key` its invoice's."""
+    credit_notes = ctx.records("credit_note", [n.number or "" for n in notes])
+    invoices = ctx.records("invoice", [n.parent_key or "" for n in notes])
+    for note in notes:
+        credit_note, invoice = credit_notes.get(note.number or ""), invoices.get(note.parent_key or "")
+        if not (credit_note and credit_note.xero_id and invoice and invoice.xero_id):
+            ctx.settle("allocation", [note.source_key])
+            continue
+        found = (ctx.client.get(f"CreditNotes/{credit_note.xero_id}").get("CreditNotes") or [{}])[0]
+        taken = {r.xero_id for r in allocations_on_invoices(ctx, [note.parent_key or ""]).values()}
+        allocation = next(
+            (
+                a
+                for a in found.get("Allocations") or []
+                if (a.get("Invoice") or {}).get("InvoiceID") == invoice.xero_id
+                and not a.get("IsDeleted")
+                and a.get("AllocationID") not in taken
+            ),
+            None,
+        )
+        if allocation is None:
+            ctx.settle("allocation", [note.source_key])
+            continue
+        ctx.save(
+            "allocation",
+            note.source_key,
+            allocation["AllocationID"],
+            action="adopted",
+            content_hash=content(to_decimal(allocation.get("Amount", 0)), xero_day(allocation) or ""),
+            status="AUTHORISED",
+            number=note.number,
             day=note.partition_key,
             parent=note.parent_key,
         )

@@ -1,7 +1,10 @@
-"""Reconciliation: read the day's invoices back from Xero and prove they equal the source, to the cent.
+"""Reconciliation: read the day's invoices and credit notes back from Xero and prove they equal the source, to the
+cent.
 
-Per invoice: Total, TotalTax, AmountPaid and Status against what the source says; in total: the sum of
-source totals against the sum of Xero totals. Any difference fails the blocking check.
+Per invoice: Total, TotalTax, AmountPaid (its payments), AmountCredited (the credit allocated to it) and Status
+against what the source says. Per credit note: Total, TotalTax, what is applied of it (allocations and refunds:
+Total - RemainingCredit) and Status; its amounts count negative in the day's totals, so the totals are net of credit.
+In total: the sum of source totals against the sum of Xero totals. Any difference fails the blocking check.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ COLUMNS = [
     "xero_tax",
     "expected_paid",
     "xero_paid",
+    "expected_credited",
+    "xero_credited",
     "expected_status",
     "xero_status",
     "held",
@@ -32,11 +37,20 @@ COLUMNS = [
 
 
 def expected_status(source_status: str, total: Decimal, paid: Decimal, draft: bool) -> set[str]:
+    """`paid`: all that is applied to the document (payments and credit)."""
     if source_status == "deleted":
         return {"VOIDED", "DELETED", "ABSENT"}
     if draft:
         return {"DRAFT"}
     return {"PAID"} if paid == total else {"AUTHORISED"}
+
+
+def _sums(frame: pd.DataFrame | None, key: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    if frame is not None:
+        for k, amount in zip(frame[key], frame["Amount"], strict=True):
+            out[k] = out.get(k, Decimal(0)) + amount
+    return out
 
 
 def reconcile(
@@ -45,16 +59,17 @@ def reconcile(
     """One row per source invoice. Those `held` in quarantine are accounted for, not compared (their number may
     even be another invoice's in Xero): they make the day incomplete, never a mismatch nor a pass."""
     found = {i.get("InvoiceNumber"): i for i in xero_invoices}
-    paid: dict[str, Decimal] = {}
-    for r in documents["payments"].to_dict("records"):  # an invoice may have several
-        paid[r["invoice_key"]] = paid.get(r["invoice_key"], Decimal(0)) + r["Amount"]
+    paid = _sums(documents["payments"], "invoice_key")  # an invoice may have several
+    credited = _sums(documents.get("credit_allocations"), "invoice_key")
     rows = []
     for inv in documents["invoices"].to_dict("records"):
         is_held = inv["invoice_key"] in held
         x = None if is_held else found.get(inv["InvoiceNumber"])
         removed = inv["source_status"] == "deleted"
         want_paid = Decimal(0) if removed else paid.get(inv["invoice_key"], Decimal(0))
-        statuses = expected_status(inv["source_status"], inv["total"], want_paid, inv["Status"] == "DRAFT")
+        want_credited = Decimal(0) if removed else credited.get(inv["invoice_key"], Decimal(0))
+        applied = want_paid + want_credited
+        statuses = expected_status(inv["source_status"], inv["total"], applied, inv["Status"] == "DRAFT")
         row = {
             "invoice_key": inv["invoice_key"],
             "day": inv["day"],
@@ -67,6 +82,8 @@ def reconcile(
             "xero_total": to_decimal(x.get("Total", 0)) if x else None,
             "xero_tax": to_decimal(x.get("TotalTax", 0)) if x else None,
             "xero_paid": to_decimal(x.get("AmountPaid", 0)) if x else None,
+            "expected_credited": want_credited,
+            "xero_credited": to_decimal(x.get("AmountCredited", 0)) if x else None,
             "xero_status": x.get("Status") if x else "ABSENT",
         }
         problems = []
@@ -76,7 +93,7 @@ def reconcile(
         if row["xero_status"] not in statuses:
             problems.append(f"status {row['xero_status']} (expected {row['expected_status']})")
         if x is not None and not removed:
-            for name in ("total", "tax", "paid"):
+            for name in ("total", "tax", "paid", "credited"):
                 if row[f"xero_{name}"] != row[f"expected_{name}"]:
                     problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
         rows.append({**row, "held": False, "ok": not problems, "problem": "; ".join(problems)})
@@ -90,16 +107,69 @@ def reconcile(
                 "expected_total": inv["total"],
                 "expected_tax": inv["tax_total"],
                 "expected_paid": Decimal(0),
+                "expected_credited": Decimal(0),
                 "expected_status": "",
                 "xero_total": None,
                 "xero_tax": None,
                 "xero_paid": None,
+                "xero_credited": None,
                 "xero_status": "HELD",
                 "held": True,
                 "ok": True,
                 "problem": "held in quarantine",
             }
         )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def reconcile_credit_notes(
+    documents: dict[str, pd.DataFrame], xero_notes: list[dict], held: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """One row per source credit note (key in `invoice_key`, number in `InvoiceNumber`), amounts negative: what it
+    takes off the day. `expected_paid` is what is applied of it (allocations and refunds)."""
+    notes = documents.get("credit_notes")
+    if notes is None or notes.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    found = {n.get("CreditNoteNumber"): n for n in xero_notes}
+    applied = _sums(documents.get("credit_allocations"), "credit_note_key")
+    for key, amount in _sums(documents.get("refunds"), "credit_note_key").items():
+        applied[key] = applied.get(key, Decimal(0)) + amount
+    rows = []
+    for note in notes.to_dict("records"):
+        key, removed = note["credit_note_key"], note["source_status"] == "deleted"
+        x = None if key in held else found.get(note["CreditNoteNumber"])
+        want = Decimal(0) if removed else applied.get(key, Decimal(0))
+        statuses = expected_status(note["source_status"], note["total"], want, False)
+        total = to_decimal(x.get("Total", 0)) if x else None
+        row = {
+            "invoice_key": key,
+            "day": note["day"],
+            "InvoiceNumber": note["CreditNoteNumber"],
+            "source_status": note["source_status"],
+            "expected_total": -note["total"],
+            "expected_tax": -note["tax_total"],
+            "expected_paid": -want,
+            "expected_credited": Decimal(0),
+            "expected_status": "/".join(sorted(statuses - {"ABSENT"})),
+            "xero_total": -total if total is not None else None,
+            "xero_tax": -to_decimal(x.get("TotalTax", 0)) if x else None,
+            "xero_paid": -(total - to_decimal(x.get("RemainingCredit", 0))) if x and total is not None else None,
+            "xero_credited": Decimal(0) if x else None,
+            "xero_status": x.get("Status") if x else "ABSENT",
+        }
+        if key in held:
+            rows.append({**row, "xero_status": "HELD", "held": True, "ok": True, "problem": "held in quarantine"})
+            continue
+        problems = (
+            []
+            if row["xero_status"] in statuses
+            else [f"status {row['xero_status']} (expected {row['expected_status']})"]
+        )
+        if x is not None and not removed:
+            for name in ("total", "tax", "paid"):
+                if row[f"xero_{name}"] != row[f"expected_{name}"]:
+                    problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
+        rows.append({**row, "held": False, "ok": not problems, "problem": "; ".join(problems)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

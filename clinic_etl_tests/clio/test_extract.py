@@ -1,7 +1,8 @@
 """The extract of a window of the sandbox firm: exactly the bills, line items, allocations, credit memos, refunds,
-contacts and matters the firm holds for the window (the expectation computed from `build_firm()` directly), deleted
-bills as FACTS says (absent from default lists, read with state=deleted), late-evening payments on the firm's own
-day (America/New_York), one pass per resource whatever the window's length, raw frames of strings."""
+contacts and matters the firm holds for the window (the expectation computed from `build_firm()` directly; a credit
+memo with all its allocations and later refunds), deleted bills as FACTS says (absent from default lists, read with
+state=deleted), late-evening payments on the firm's own day (America/New_York), one pass per resource whatever the
+window's length, raw frames of strings."""
 
 from __future__ import annotations
 
@@ -92,10 +93,24 @@ def expected(firm: Firm, window: SyncWindow) -> Expected:
         for m in firm.credit_memos
         if (seen_since(m) and (m["date"] in days or changed_in(m))) or m["id"] in applied
     }
+    # a memo comes with all its allocations: those seen since the window began, the valid ones of older memos
+    memo_rows = {m["id"]: m for m in firm.credit_memos if m["id"] in memos}
+    allocations |= {
+        a["id"]
+        for a in firm.allocations
+        if _live(a)
+        and a["parent"]["type"] == "CreditMemo"
+        and a["parent"]["id"] in memos
+        and (seen_since(a) or (a["voided_at"] is None and _at(memo_rows[a["parent"]["id"]]["created_at"]) < start))
+    }
+    memo_contacts = {m["contact_id"] for m in memo_rows.values()}
     refunds = {
         t["id"]
         for t in firm.bank_transactions
-        if _live(t) and t["transaction_type"] == "Refund" and seen_since(t) and (t["date"] in days or changed_in(t))
+        if _live(t)
+        and t["transaction_type"] == "Refund"
+        and seen_since(t)
+        and (t["date"] in days or changed_in(t) or t["client_id"] in memo_contacts)
     }
     bill_rows = [b for b in firm.bills if b["id"] in bills]
     contacts = (

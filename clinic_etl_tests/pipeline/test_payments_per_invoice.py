@@ -5,112 +5,19 @@ Against the simulated Xero, through `load_documents` exactly as the load asset c
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from clinic_etl.ledger.models import complete, ledger_frame
-from clinic_etl.mapping import Mapping
+from clinic_etl.mapping import Mapping, Rules
 from clinic_etl.store import PendingWrite
-from clinic_etl.xero.frames import to_xero
-from clinic_etl.xero.load import load_documents
-from clinic_etl.xero.org import XeroOrg
-
-DAY, NEXT = "2026-10-14", "2026-10-15"
-D = Decimal
-
-
-def ledger(payments: list[tuple[str, str, str, str]], *, deleted: frozenset[str] = frozenset()) -> dict:
-    """Two invoices of 110.00 (10 % tax) to two contacts; `payments`: (id, invoice id, date, amount)."""
-    contacts = [
-        {
-            "contact_key": f"test:client:{i}",
-            "source_id": str(i),
-            "first_name": "Client",
-            "last_name": f"Number {i}",
-            "email": None,
-        }
-        for i in (1, 2)
-    ]
-    invoices, lines = [], []
-    for i in (1, 2):
-        key = f"test:bill:{i}"
-        invoices.append(
-            {
-                "invoice_key": key,
-                "source_id": str(i),
-                "number": f"B-{i}",
-                "issue_date": DAY,
-                "contact_key": f"test:client:{i}",
-                "business_id": None,
-                "practitioner_id": None,
-                "status": "deleted" if str(i) in deleted else "open",
-                "day": DAY,
-                "total": D("110.00"),
-                "tax_total": D("10.00"),
-                "url": None,
-            }
-        )
-        if str(i) not in deleted:
-            lines.append(
-                {
-                    "invoice_key": key,
-                    "line_no": 1,
-                    "source_id": f"{i}1",
-                    "description": "Advice",
-                    "item_code": None,
-                    "quantity": D("1"),
-                    "unit_price": D("100.00"),
-                    "tax_rate": D("10"),
-                    "tax_name": "GST",
-                    "discount": D("0"),
-                    "total": D("110.00"),
-                    "tax": D("10.00"),
-                }
-            )
-    rows = [
-        {
-            "payment_key": f"test:allocation:{p}",
-            "invoice_key": f"test:bill:{inv}",
-            "date": on,
-            "day": on,
-            "amount": D(amount),
-        }
-        for p, inv, on, amount in payments
-    ]
-    frames = {"contacts": contacts, "invoices": invoices, "lines": lines, "payments": rows}
-    return complete({name: ledger_frame(name, r) for name, r in frames.items()})
+from clinic_etl_tests.pipeline.handmade import DAY, NEXT, D, ledger, loader, paid_in_xero
 
 
 @pytest.fixture
 def load(sandbox):
-    store, client = sandbox.store(), sandbox.xero()
-    org = XeroOrg.from_api(
-        client.get("Accounts")["Accounts"],
-        client.get("TaxRates")["TaxRates"],
-        client.get("TrackingCategories")["TrackingCategories"],
-    )
-    runs = iter(range(1, 100))
-
-    def run(frames: dict) -> dict[str, list[str]]:
-        documents, rejected = to_xero(frames, Mapping(), org)
-        assert rejected.empty, rejected.to_dict("records")
-        outcome = load_documents(client, store, documents, DAY, "AUD", run_id=f"run-{next(runs)}")
-        return {a: sorted(outcome.loc[outcome["action"] == a, "key"]) for a in outcome["action"].unique()}
-
+    run, client, store = loader(sandbox)
     yield run, client, store
     client.close()
     store.dispose()
-
-
-def paid_in_xero(client) -> dict[str, tuple[str, Decimal, list[tuple[str, Decimal]]]]:
-    """InvoiceNumber -> (status, amount paid, live payments as (reference, amount))."""
-    out = {}
-    for inv in client.get_all("Invoices", "Invoices"):
-        full = client.get(f"Invoices/{inv['InvoiceID']}")["Invoices"][0]
-        payments = sorted((p.get("Reference", ""), D(str(p["Amount"]))) for p in full.get("Payments") or [])
-        out[inv["InvoiceNumber"]] = (inv["Status"], D(str(inv["AmountPaid"])), payments)
-    return out
 
 
 def test_several_payments_edits_and_deletions_are_mirrored_and_a_rerun_writes_nothing(load):
@@ -209,3 +116,16 @@ def test_an_invoice_created_but_never_recorded_and_then_edited_is_updated(load, 
     lines = client.invoices_by_number(["CLK-B-2"])[0]["LineItems"]
     assert [li["Description"] for li in lines] == ["Advice (amended)"]
     assert set(run(edited)) == {"unchanged"}
+
+
+def test_with_payment_sync_off_xero_payments_are_left_as_they_are(load, sandbox):
+    run, client, store = load
+    run(ledger([("1", "1", DAY, "110.00")]))
+    off, off_client, off_store = loader(sandbox, Mapping(rules=Rules(sync_payments=False)))
+    try:
+        done = off(ledger([("2", "1", DAY, "60.00")]))  # the source changed; the finance team said hands off
+        assert set(done) == {"unchanged"} and "test:allocation:1" not in done["unchanged"]
+        assert paid_in_xero(client)["CLK-B-1"] == ("PAID", D("110.00"), [("Test payment 1", D("110.00"))])
+    finally:
+        off_client.close()
+        off_store.dispose()

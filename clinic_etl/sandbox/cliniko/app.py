@@ -114,11 +114,13 @@ def create_app(
     api_key: str = SANDBOX_CLINIKO_API_KEY,
     requests_per_minute: int = 200,
     clock: Callable[[], float] = time.time,
+    time_scale: float = 1,
 ) -> Starlette:
     """The simulator over `practice` (default: build_practice()); the app reads the practice's lists on
-    every request, so rows added or altered afterwards are served as they are."""
+    every request, so rows added or altered afterwards are served as they are. `time_scale` > 1 runs the
+    rate-limit window that many times faster than real time (a benchmark's minutes last seconds)."""
     data = practice if practice is not None else build_practice()
-    limiter = FixedWindowLimiter(requests_per_minute, clock)
+    limiter = FixedWindowLimiter(requests_per_minute, clock, 60 if time_scale == 1 else 60 / time_scale)
     handlers: dict[Any, Any] = {HTTPException: _http_error, FilterError: _bad_request}
     app = Starlette(
         routes=_routes(data),

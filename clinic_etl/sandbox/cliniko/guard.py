@@ -30,19 +30,23 @@ def key_without_shard(api_key: str) -> str:
 
 
 class FixedWindowLimiter:
-    def __init__(self, requests_per_minute: int, clock: Callable[[], float]) -> None:
+    """`requests_per_minute` per window of `window_s` seconds (a minute; shorter when a benchmark runs the
+    simulators' clock faster than real time, see `create_app(time_scale=...)`)."""
+
+    def __init__(self, requests_per_minute: int, clock: Callable[[], float], window_s: float = 60) -> None:
         self.limit = requests_per_minute
         self.clock = clock
-        self._windows: dict[str, tuple[int, int]] = {}
+        self.window_s = window_s
+        self._windows: dict[str, tuple[float, int]] = {}
 
-    def hit(self, key: str) -> int | None:
+    def hit(self, key: str) -> float | None:
         """Count one request; return the window's reset time (UNIX seconds) if the limit is exceeded."""
-        start = int(self.clock() // 60) * 60
+        start = int(self.clock() // self.window_s) * self.window_s
         window, count = self._windows.get(key, (start, 0))
         if window != start:
             count = 0
         if count >= self.limit:
-            return start + 60
+            return start + self.window_s
         self._windows[key] = (start, count + 1)
         return None
 

@@ -7,6 +7,7 @@ order and never reused (deleted invoices keep theirs).
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,23 +42,40 @@ def local(day: date, seconds: int) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZONE) + timedelta(seconds=seconds)
 
 
-def _staff(business_index: int, at: datetime) -> list[tuple]:
-    return [
-        row
-        for row in PRACTITIONERS
-        if business_index in row[6] and (row[9] is None or at < datetime.fromisoformat(row[9]))
-    ]
+class Pool(list):
+    """The patients that may be picked, sorted by `created_at` (as `make_patients` makes them): those created
+    before a moment are a prefix, found by bisection rather than a scan (same list, so the same random pick)."""
+
+    def __init__(self, patients: list[dict]) -> None:
+        super().__init__(patients)
+        self.created = [p["created_at"] for p in patients]
+        assert self.created == sorted(self.created), "patients must be sorted by created_at"
+
+    def before(self, stamp: str) -> list[dict]:
+        return self[: bisect.bisect_left(self.created, stamp)]
 
 
-def draft_day(rng: random.Random, day: date, businesses: list[str], pool: list[dict]) -> list[Draft]:
-    """15-40 invoices of one day, in creation order; `pool` holds the patients that may be picked."""
-    moments = sorted(local(day, rng.randint(8 * 3600, 18 * 3600 + 1800)) for _ in range(rng.randint(15, 40)))
+def _staff(business_index: int, at: datetime, rows: tuple[tuple, ...] = PRACTITIONERS) -> list[tuple]:
+    return [row for row in rows if business_index in row[6] and (row[9] is None or at < datetime.fromisoformat(row[9]))]
+
+
+def draft_day(
+    rng: random.Random,
+    day: date,
+    businesses: list[str],
+    pool: Pool,
+    per_day: tuple[int, int] = (15, 40),
+    staff_rows: tuple[tuple, ...] = PRACTITIONERS,
+) -> list[Draft]:
+    """`per_day` (15-40) invoices of one day, in creation order; `pool` holds the patients that may be picked."""
+    count = rng.randint(*per_day)
+    moments = sorted(local(day, rng.randint(8 * 3600, 18 * 3600 + 1800)) for _ in range(count))
     drafts = []
     for moment in moments:
         business_index = rng.choices(range(len(businesses)), weights=(5, 3, 2)[: len(businesses)])[0]
-        staff = _staff(business_index, moment)
+        staff = _staff(business_index, moment, staff_rows)
         stamp = utc(moment)
-        patient = rng.choice([p for p in pool if p["created_at"] < stamp])
+        patient = rng.choice(pool.before(stamp))
         if rng.random() < 0.05:  # retail sale at the front desk: no practitioner, no appointment
             drafts.append(Draft(moment, businesses[business_index], None, patient, random_lines(rng, None), False))
             continue

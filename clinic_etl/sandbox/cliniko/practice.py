@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from clinic_etl.sandbox.cliniko import reference
-from clinic_etl.sandbox.cliniko.invoicing import Draft, assign_events, draft_day, force_examples, to_rows
+from clinic_etl.sandbox.cliniko.invoicing import Draft, Pool, assign_events, draft_day, force_examples, to_rows
 from clinic_etl.sandbox.cliniko.patients import ARCHIVED_PATIENT_AT, Specials, make_patients
 
 # First and last issue_date of the synthetic invoices: six weeks of working days (Mon-Fri). Sydney
@@ -20,6 +20,21 @@ from clinic_etl.sandbox.cliniko.patients import ARCHIVED_PATIENT_AT, Specials, m
 # 2026 (NSW Labour Day) is a public holiday without invoices.
 SANDBOX_WINDOW: tuple[date, date] = (date(2026, 9, 28), date(2026, 11, 6))
 PUBLIC_HOLIDAYS = (date(2026, 10, 5),)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How big the synthetic practice is. The defaults are the sandbox practice every test knows (same seed, same
+    data); a benchmark asks for more days, fewer sites or more practitioners, invoices and patients."""
+
+    window: tuple[date, date] = SANDBOX_WINDOW  # first and last issue_date
+    sites: int = 3  # the first `sites` of the reference businesses
+    practitioners: int = len(reference.PRACTITIONERS)  # past the named six, more are made up (reference.staff)
+    invoices_per_day: tuple[int, int] = (15, 40)  # per working day, uniformly
+    patients: int = 320
+
+
+DEFAULT_SHAPE = Shape()
 
 
 @dataclass
@@ -43,16 +58,17 @@ def working_days(window: tuple[date, date] = SANDBOX_WINDOW) -> list[date]:
     return [day for day in days if day.weekday() < 5 and day not in PUBLIC_HOLIDAYS]
 
 
-def build_practice(seed: int = 7) -> Practice:
-    """Same seed -> identical data (random.Random(seed) only; no clock, no global state)."""
+def build_practice(seed: int = 7, shape: Shape = DEFAULT_SHAPE) -> Practice:
+    """Same seed and shape -> identical data (random.Random(seed) only; no clock, no global state)."""
     rng = random.Random(seed)
-    days = working_days()
-    patients, specials = make_patients(rng, days)
+    days = working_days(shape.window)
+    patients, specials = make_patients(rng, days, shape.patients)
     special_ids = set(specials.all())
-    pool = [patient for patient in patients if patient["id"] not in special_ids]
-    businesses = reference.businesses()
+    pool = Pool([patient for patient in patients if patient["id"] not in special_ids])
+    businesses = reference.businesses()[: shape.sites]
     business_ids = [row["id"] for row in businesses]
-    drafted = [draft_day(rng, day, business_ids, pool) for day in days]
+    staff = reference.staff(shape.practitioners)
+    drafted = [draft_day(rng, day, business_ids, pool, shape.invoices_per_day, staff) for day in days]
     force_examples(drafted, business_ids)
     _give_specials_invoices(rng, drafted, patients, specials)
     drafts = [draft for day in drafted for draft in day]
@@ -60,7 +76,7 @@ def build_practice(seed: int = 7) -> Practice:
     invoices, items = to_rows(drafts, rng)
     return Practice(
         businesses=businesses,
-        practitioners=reference.practitioners(),
+        practitioners=reference.practitioners(staff),
         patients=patients,
         taxes=reference.taxes(),
         billable_items=reference.billable_items(),
@@ -88,5 +104,7 @@ def _give_specials_invoices(
                 and (patient_id not in specials.archived or draft.created.astimezone(UTC).date() < archived_day)
                 and draft.created > datetime.fromisoformat(patient["created_at"].replace("Z", "+00:00"))
             ]
+            if not candidates:  # a short window after the archived patient's day (never the default practice)
+                continue
             chosen = rng.choice(candidates)
             chosen.patient, chosen.forced = patient, True

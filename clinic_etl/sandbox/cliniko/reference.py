@@ -61,17 +61,46 @@ PRACTITIONERS = (
 )  # fmt: skip
 
 
-def practitioners() -> list[dict[str, Any]]:
-    rows = []
-    for pid, title, first, last, designation, _d, _b, user_id, created, deactivated in PRACTITIONERS:
-        rows.append({
+_DISCIPLINES = (
+    ("Physiotherapist", "physio"),
+    ("Remedial Massage Therapist", "massage"),
+    ("Exercise Physiologist", "ep"),
+    ("Physiotherapist", "physio"),
+    ("Podiatrist", "podiatry"),
+)
+_MORE_NAMES = (
+    ("Ms", "Grace", "Nolan"), ("Mr", "Arjun", "Mehta"), ("Ms", "Sophie", "Tran"), ("Mr", "Daniel", "Ashby"),
+    ("Ms", "Isla", "Ferreira"), ("Mr", "Kenji", "Watanabe"), ("Ms", "Leah", "Gallagher"), ("Mr", "Omar", "Haddad"),
+    ("Ms", "Ruby", "McKenzie"), ("Mr", "Ethan", "Papadopoulos"), ("Ms", "Priya", "Raman"), ("Mr", "Hamish", "Reid"),
+    ("Ms", "Chloe", "Dubois"), ("Mr", "Lachlan", "Price"),
+)  # fmt: skip
+
+
+def staff(count: int = len(PRACTITIONERS)) -> tuple[tuple, ...]:
+    """The practitioners' rows: the named six, then (for a larger benchmark practice) made-up ones working at
+    one or two of the first two sites, their disciplines and names taken in turn (no randomness)."""
+    rows = list(PRACTITIONERS[:count])
+    for n in range(count - len(rows)):
+        title, first, last = _MORE_NAMES[n % len(_MORE_NAMES)]
+        designation, discipline = _DISCIPLINES[n % len(_DISCIPLINES)]
+        sites = ((0,), (1,), (0, 1))[n % 3]
+        pid, user = 842114790016322601 + n, 842114789950001201 + n
+        rows.append((str(pid), title, first, last, designation, discipline, sites, str(user),
+                     "2024-09-02T00:00:00Z", None))  # fmt: skip
+    return tuple(rows)
+
+
+def practitioners(rows: tuple[tuple, ...] = PRACTITIONERS) -> list[dict[str, Any]]:
+    rows_out = []
+    for pid, title, first, last, designation, _d, _b, user_id, created, deactivated in rows:
+        rows_out.append({
             "id": pid, "title": title, "first_name": first, "last_name": last,
             "display_name": f"{first} {last}", "label": f"{title} {first} {last}", "designation": designation,
             "description": f"{designation} at Harbourside Allied Health.", "active": deactivated is None,
             "show_in_online_bookings": deactivated is None, "user_id": user_id,
             "default_appointment_type_id": None, "created_at": created, "updated_at": deactivated or created,
         })  # fmt: skip
-    return rows
+    return rows_out
 
 
 def taxes() -> list[dict[str, Any]]:

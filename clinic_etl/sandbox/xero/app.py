@@ -92,9 +92,12 @@ class Simulator:
         max_concurrent: int,
         idempotency_ttl_s: float,
         token_ttl_s: float,
+        time_scale: float = 1,
+        region: str = "AU",
     ) -> None:
         self.clock = clock
-        self.store = Store(state_path, lambda conn: seed(conn, clock()))
+        self.time_scale = time_scale  # > 1: the rate-limit windows run that many times faster (a benchmark)
+        self.store = Store(state_path, lambda conn: seed(conn, clock(), region))
         self.calls_per_minute, self.calls_per_day = calls_per_minute, calls_per_day
         self.idempotency_ttl_s, self.token_ttl_s = idempotency_ttl_s, token_ttl_s
         self.concurrency = ConcurrencyLimiter(max_concurrent)
@@ -161,7 +164,9 @@ class Simulator:
                 denied = auth.forbidden()
             if denied is not None:
                 return denied
-            rate = check_and_count(tx, SANDBOX_TENANT_ID, now, self.calls_per_minute, self.calls_per_day)
+            rate = check_and_count(
+                tx, SANDBOX_TENANT_ID, now, self.calls_per_minute, self.calls_per_day, self.time_scale
+            )
             if rate.limited:
                 return rate.response()
             fault = admin.pop_fault(tx, incoming.method, incoming.path)
@@ -254,9 +259,23 @@ def create_app(
     max_concurrent: int = 5,
     idempotency_ttl_s: float = 360.0,
     token_ttl_s: float = 1800.0,
+    time_scale: float = 1,
+    region: str = "AU",
 ) -> Starlette:
-    """A Xero Accounting API simulator whose whole state lives in the SQLite file ``state_path``."""
-    sim = Simulator(state_path, clock, calls_per_minute, calls_per_day, max_concurrent, idempotency_ttl_s, token_ttl_s)
+    """A Xero Accounting API simulator whose whole state lives in the SQLite file ``state_path``. ``time_scale``
+    > 1 runs the rate-limit windows (minute, day) that many times faster than real time, for a benchmark. ``region``
+    (AU or US) is the organisation seeded when the state file is new (`org.py`)."""
+    sim = Simulator(
+        state_path,
+        clock,
+        calls_per_minute,
+        calls_per_day,
+        max_concurrent,
+        idempotency_ttl_s,
+        token_ttl_s,
+        time_scale,
+        region,
+    )
     methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
     app = Starlette(routes=[Route("/{path:path}", sim.endpoint, methods=methods)])
     app.state.xero = sim

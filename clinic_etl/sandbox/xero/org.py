@@ -1,4 +1,6 @@
-"""The seeded organisation: an Australian company with Xero's standard AU chart and GST tax rates."""
+"""The seeded organisation: an Australian company with Xero's standard AU chart and GST tax rates (region "AU", the
+default: the Cliniko practice's books), or a US firm in USD with New York sales tax rates (region "US": the Clio law
+firm's books). The region is chosen when the state file is first created."""
 
 from __future__ import annotations
 
@@ -125,11 +127,38 @@ _TAX_RATES: list[tuple[str, str, str, str, str]] = [
 ]
 
 
+# the US firm: the same chart, in USD, with sales tax rates (tax type, name, rate %)
+_US_TAX_RATES: list[tuple[str, str, str]] = [
+    ("NONE", "Tax Exempt", "0"),
+    ("TAX001", "NY Sales Tax", "8.875"),
+    ("TAX002", "Administrative Surcharge", "2.5"),
+    ("TAX003", "NY Sales Tax and Surcharge", "11.375"),
+]
+REGIONS = ("AU", "US")
+US_ORG = {
+    "Name": "Sandbox Law Firm LLC",
+    "LegalName": "Sandbox Law Firm LLC",
+    "Version": "US",
+    "BaseCurrency": "USD",
+    "CountryCode": "US",
+    "TaxNumber": "12-3456789",
+    "FinancialYearEndDay": 31,
+    "FinancialYearEndMonth": 12,
+    "DefaultSalesTax": "Tax Exclusive",
+    "Timezone": "EASTERNSTANDARDTIME",
+    "LineOfBusiness": "Legal services",
+}
+
+
 def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(_NS, "/".join(parts)))
 
 
-def organisation(created_ms: int) -> dict[str, Any]:
+def organisation(created_ms: int, region: str = "AU") -> dict[str, Any]:
+    return _au_organisation(created_ms) | (US_ORG if region == "US" else {})
+
+
+def _au_organisation(created_ms: int) -> dict[str, Any]:
     return {
         "APIKey": "SANDBOXAPIKEY0000000000000000",
         "Name": ORG_NAME,
@@ -164,7 +193,7 @@ def organisation(created_ms: int) -> dict[str, Any]:
     }
 
 
-def accounts() -> list[dict[str, Any]]:
+def accounts(region: str = "AU") -> list[dict[str, Any]]:
     out = []
     for code, name, type_, tax, system, status, enable in _ACCOUNTS:
         acct: dict[str, Any] = {
@@ -185,14 +214,16 @@ def accounts() -> list[dict[str, Any]]:
         if system:
             acct["SystemAccount"] = system
         if type_ == "BANK":
-            acct.update(BankAccountNumber=f"06200010000{code}", BankAccountType="BANK", CurrencyCode="AUD")
+            currency = "USD" if region == "US" else "AUD"
+            acct.update(BankAccountNumber=f"06200010000{code}", BankAccountType="BANK", CurrencyCode=currency)
         out.append(acct)
     return out
 
 
-def tax_rates() -> list[dict[str, Any]]:
+def tax_rates(region: str = "AU") -> list[dict[str, Any]]:
     out = []
-    for tax_type, name, rate, report, applies in _TAX_RATES:
+    rates = [(t, n, r, "OUTPUT", "AEXLR") for t, n, r in _US_TAX_RATES] if region == "US" else _TAX_RATES
+    for tax_type, name, rate, report, applies in rates:
         out.append(
             {
                 "Name": name,
@@ -212,13 +243,15 @@ def tax_rates() -> list[dict[str, Any]]:
     return out
 
 
-def seed(conn: sqlite3.Connection, now: float | None = None) -> None:
+def seed(conn: sqlite3.Connection, now: float | None = None, region: str = "AU") -> None:
     """Insert the organisation, chart of accounts, tax rates and the first refresh token."""
+    if region not in REGIONS:
+        raise ValueError(f"unknown sandbox Xero region {region!r} (one of {', '.join(REGIONS)})")
     now = time.time() if now is None else now
     ms = int(now * 1000)
     tx = Tx(conn)
-    tx.put("org", SANDBOX_TENANT_ID, SANDBOX_TENANT_ID, organisation(ms), updated_ms=ms)
-    for acct in accounts():
+    tx.put("org", SANDBOX_TENANT_ID, SANDBOX_TENANT_ID, organisation(ms, region), updated_ms=ms)
+    for acct in accounts(region):
         tx.put(
             "account",
             SANDBOX_TENANT_ID,
@@ -227,7 +260,7 @@ def seed(conn: sqlite3.Connection, now: float | None = None) -> None:
             updated_ms=ms,
             key1=acct["Code"].lower(),
         )
-    for rate in tax_rates():
+    for rate in tax_rates(region):
         tx.put("taxrate", SANDBOX_TENANT_ID, rate["TaxType"], rate, updated_ms=ms, key1=rate["TaxType"])
     conn.execute(
         "INSERT OR IGNORE INTO tokens (token, kind, client_id, scope, created_at, expires_at) "

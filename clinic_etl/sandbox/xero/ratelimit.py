@@ -19,7 +19,7 @@ _HEADER = {
 
 
 class RateDecision:
-    def __init__(self, limited: str | None, retry_after: int, headers: dict[str, str]) -> None:
+    def __init__(self, limited: str | None, retry_after: float, headers: dict[str, str]) -> None:
         self.limited = limited
         self.retry_after = retry_after
         self.headers = headers
@@ -29,16 +29,20 @@ class RateDecision:
         return Resp(429, problem(429, "Too Many Requests", detail), self.headers)
 
 
-def check_and_count(tx: Tx, tenant: str, now: float, per_minute: int, per_day: int) -> RateDecision:
+def check_and_count(
+    tx: Tx, tenant: str, now: float, per_minute: int, per_day: int, time_scale: float = 1
+) -> RateDecision:
     """Count this call against the tenant's windows, or refuse it (refused calls are not counted).
 
     Each window starts with the first call after the previous one ended (Xero's windows reset at
     different times per tenant), so ``Retry-After`` is the time left in the window that is full.
+    ``time_scale`` > 1 (a benchmark) makes every window that many times shorter than real time; ``Retry-After``
+    is then given in seconds with a fraction, since whole seconds would be longer than a scaled minute.
     """
     windows = [
-        ("day", tenant, 86400.0, per_day),
-        ("minute", tenant, 60.0, per_minute),
-        ("appminute", "__app__", 60.0, APP_MINUTE_LIMIT),
+        ("day", tenant, 86400.0 / time_scale, per_day),
+        ("minute", tenant, 60.0 / time_scale, per_minute),
+        ("appminute", "__app__", 60.0 / time_scale, APP_MINUTE_LIMIT),
     ]
     current: dict[str, tuple[str, float, int, int]] = {}
     limited, retry_after = None, 0
@@ -49,7 +53,8 @@ def check_and_count(tx: Tx, tenant: str, now: float, per_minute: int, per_day: i
         start, count = (row[0], row[1]) if row and now < row[0] + length else (now, 0)
         current[kind] = (key, start, count, limit)
         if limited is None and count >= limit:
-            limited, retry_after = kind, max(1, math.ceil(start + length - now))
+            left = start + length - now
+            limited, retry_after = kind, max(1, math.ceil(left)) if time_scale == 1 else max(0.001, left)
     if limited is None:
         for kind, (key, start, count, limit) in current.items():
             current[kind] = (key, start, count + 1, limit)
@@ -59,7 +64,7 @@ def check_and_count(tx: Tx, tenant: str, now: float, per_minute: int, per_day: i
             )
     headers = {_HEADER[kind]: str(max(0, limit - count)) for kind, (_, _, count, limit) in current.items()}
     if limited is not None:
-        headers["Retry-After"] = str(retry_after)
+        headers["Retry-After"] = str(retry_after) if isinstance(retry_after, int) else f"{retry_after:.3f}"
         headers["X-Rate-Limit-Problem"] = limited
     return RateDecision(limited, retry_after, headers)
 

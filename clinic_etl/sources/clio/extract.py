@@ -23,9 +23,13 @@ Allocations: `status=valid` and `status=invalid` (voided) read separately, so vo
 default list shows; kept when dated or updated in the window or belonging to a bill of the extract; the valid
 allocations of bills created before the window are read per bill. A deleted allocation is gone from the API.
 Credit memos: updated since the window's start, kept when dated or updated in the window or applied by an allocation
-of the extract (those not yet read are fetched by `ids[]`).
+of the extract (those not yet read are fetched by `ids[]`). The ledger lists every live allocation and refund of each
+of its credit notes, so a memo comes with them: its allocations read above whatever their date, and the valid
+allocations of memos created before the window (`parent_id`).
 Refunds: bank transactions whose `transaction_type` is Refund, dated or updated in the window (the route has no
-filter on the kind: every transaction updated since the window's start is read and the others dropped).
+filter on the kind: every transaction updated since the window's start is read and the others dropped), and those
+since the window's start to a contact with a memo in the extract (a transaction names no memo: the ledger matches it
+to one). A refund before the window of a memo made before the window is not read (known gap).
 
 Only the fields the sync needs are requested and kept (data minimisation: no notes, matter descriptions, addresses,
 phone numbers or dates of birth). Frames hold strings or None: relations flattened to `<name>_id` (a list relation
@@ -247,8 +251,10 @@ def extract(client: ClioClient, window: SyncWindow) -> dict[str, pd.DataFrame]:
 
     # allocations: valid and voided, changed or dated in the window or on a bill of the extract
     allocations: dict[str, dict] = {}
+    changed_allocations: list[dict] = []
     for status in ("valid", "invalid"):
         for record in client.changed_since("allocations", since, ALLOCATIONS.fields, {"status": status}):
+            changed_allocations.append(record)
             date, updated = record.get("date"), record.get("updated_at")
             if (
                 _id_of(record, "bill") in bills
@@ -278,13 +284,28 @@ def extract(client: ClioClient, window: SyncWindow) -> dict[str, pd.DataFrame]:
     for record in client.list_by_ids("credit_memos", sorted(applied - set(memos)), CREDIT_MEMOS.fields):
         memos[_key(record, memos)] = record
 
-    # refunds: bank transactions of the Refund kind, dated or updated in the window (from either account)
+    # a credit memo comes with all its allocations: those read above, and the valid ones of memos made before the window
+    for record in changed_allocations:
+        if _parent_memo(record) in memos:
+            allocations.setdefault(_key(record, allocations), record)
+    for memo_id in sorted((i for i, m in memos.items() if is_id(i) and span.before(m.get("created_at"))), key=int):
+        for record in client.list("allocations", ALLOCATIONS.fields, {"parent_id": memo_id, "status": "valid"}):
+            if _parent_memo(record) == memo_id:
+                allocations.setdefault(_key(record, allocations), record)
+
+    # refunds: bank transactions of the Refund kind, dated or updated in the window (from either account), and any
+    # refund since the window's start to a contact with a credit memo in the extract (a memo comes with its refunds)
     refunds: dict[str, dict] = {}
+    memo_contacts = {_id_of(m, "contact") for m in memos.values()} - {None}
     for record in client.changed_since("bank_transactions", since, REFUNDS.fields):
         kind, date = record.get("transaction_type"), record.get("date")
         if not isinstance(kind, str) or kind.strip().casefold() != "refund":
             continue
-        if (span.day_of(date) is not None and span.holds(date)) or span.holds(record.get("updated_at")):
+        if (
+            (span.day_of(date) is not None and span.holds(date))
+            or span.holds(record.get("updated_at"))
+            or _id_of(record, "client") in memo_contacts
+        ):
             refunds[_key(record, refunds)] = record
 
     accounts = client.list("bank_accounts", BANK_ACCOUNTS.fields, {"show_empty_accounts": "true"})
@@ -313,6 +334,12 @@ def extract(client: ClioClient, window: SyncWindow) -> dict[str, pd.DataFrame]:
         "contacts": CONTACTS.frame(contacts),
         "matters": MATTERS.frame(matters),
     }
+
+
+def _parent_memo(record: dict) -> str | None:
+    """The credit memo an allocation applies (None for a payment's allocation)."""
+    parent = record.get("parent")
+    return _id_of(record, "parent") if isinstance(parent, dict) and parent.get("type") == "CreditMemo" else None
 
 
 def _ids_of(record: dict, relation: str) -> list[str | None]:

@@ -1,0 +1,62 @@
+"""The finance team's rules on what reaches Xero (the mapping file's `rules:`), applied to the practice ledger (pure).
+
+Each rule moves the records it keeps out into the ledger's `excluded` frame under its name, with their amounts, so
+they are accounted for (in the run's counts and the UI), never silent:
+- `only_approved`: an invoice not yet approved at the source (status draft) stays out of Xero until it is
+  (`only_approved`), rather than going to Xero as a DRAFT;
+- `issued_from` / `issued_until`: only invoices issued in that range (`issue_date_range`);
+- `sync_payments: false`: no payment is written or taken off in Xero (`payments_off`); the Xero frames leave the
+  payments already there as they are.
+An invoice kept out takes its lines, payments and credit allocations with it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clinic_etl.ledger.models import ledger_frame
+from clinic_etl.mapping import Rules
+
+
+def _exclude(frame: pd.DataFrame, key: str, amount: str | None, rule: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "record_key": frame[key],
+            "day": frame["day"],
+            "rule": rule,
+            "amount": frame[amount] if amount else None,
+        },
+        columns=["record_key", "day", "rule", "amount"],
+    )
+
+
+def apply_rules(ledger: dict[str, pd.DataFrame], rules: Rules) -> dict[str, pd.DataFrame]:
+    invoices = ledger["invoices"]
+    out = []
+    checks = []
+    if rules.only_approved:
+        checks.append(("only_approved", invoices["status"] == "draft"))
+    if rules.issued_from is not None:
+        checks.append(("issue_date_range", invoices["issue_date"] < rules.issued_from.isoformat()))
+    if rules.issued_until is not None:
+        checks.append(("issue_date_range", invoices["issue_date"] > rules.issued_until.isoformat()))
+    kept_out = pd.Series(False, index=invoices.index)
+    for rule, hit in checks:
+        hit = hit & ~kept_out
+        out.append(_exclude(invoices[hit], "invoice_key", "total", rule))
+        kept_out |= hit
+    gone = set(invoices.loc[kept_out, "invoice_key"])
+    result = dict(ledger)
+    result["invoices"] = invoices[~kept_out].reset_index(drop=True)
+    result["lines"] = ledger["lines"][~ledger["lines"]["invoice_key"].isin(gone)].reset_index(drop=True)
+    payments = ledger["payments"]
+    payments_out = payments["invoice_key"].isin(gone)
+    if not rules.sync_payments:  # listed as excluded; the Xero frames hold them, so Xero's payments stay as they are
+        out.append(_exclude(payments[~payments_out], "payment_key", "amount", "payments_off"))
+    result["payments"] = payments[~payments_out].reset_index(drop=True)
+    allocations = ledger["credit_allocations"]
+    result["credit_allocations"] = allocations[~allocations["invoice_key"].isin(gone)].reset_index(drop=True)
+    if out:
+        rows = pd.concat([ledger["excluded"], *out], ignore_index=True)
+        result["excluded"] = ledger_frame("excluded", rows.to_dict("records"))
+    return result

@@ -1,0 +1,125 @@
+"""Practice ledger -> Xero credit notes (ACCRECCREDIT), their allocations to invoices, and refunds (pure).
+
+A ledger credit note has one amount: it becomes one line booked to `accounts.credit_notes` (default: the revenue
+account) with `taxes.exempt` when it carries no tax, else `taxes.taxable` with the source's tax as the line's
+TaxAmount, so Xero's total and tax equal the source's. A refund is a Xero payment out of the credit note, from the
+payments account. A mapping the organisation cannot take holds the credit note back with a reason, and with it its
+allocations and refunds.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from clinic_etl.mapping import Mapping
+from clinic_etl.xero.fields import fitted
+from clinic_etl.xero.org import XeroOrg
+
+CREDIT_NOTE_COLUMNS = [
+    "credit_note_key",
+    "day",
+    "CreditNoteNumber",
+    "contact_key",
+    "Date",
+    "Reference",
+    "Status",
+    "source_status",
+    "total",
+    "tax_total",
+    "LineItems",
+    "content_hash",
+]
+ALLOCATION_COLUMNS = ["allocation_key", "credit_note_key", "invoice_key", "day", "Date", "Amount"]
+REFUND_COLUMNS = ["payment_key", "credit_note_key", "day", "Date", "Amount", "AccountCode", "Reference"]
+
+Problem = tuple[str, str, str, str, str]  # source, entity, source id, day, reason
+
+
+def _line(note: dict, mapping: Mapping, org: XeroOrg) -> tuple[dict, str | None]:
+    account = mapping.accounts.credit_notes or mapping.accounts.revenue
+    where = "accounts.credit_notes" if mapping.accounts.credit_notes else "accounts.revenue"
+    if account not in org.accounts:
+        return {}, f"account code {account!r} ({where} in the mapping) is not an active Xero account"
+    taxed = note["tax_total"] != 0
+    tax_type, tax_where = (mapping.taxes.taxable, "taxes.taxable") if taxed else (mapping.taxes.exempt, "taxes.exempt")
+    if tax_type not in org.tax_rates:
+        return {}, f"TaxType {tax_type!r} ({tax_where} in the mapping) is not an active Xero tax rate"
+    line = {
+        "Description": note["description"][:4000],
+        "Quantity": Decimal(1),
+        "UnitAmount": note["total"],
+        "LineAmount": note["total"],
+        "AccountCode": account,
+        "TaxType": tax_type,
+    }
+    if taxed:
+        line["TaxAmount"] = note["tax_total"]
+    return line, None
+
+
+def credit_note_frames(
+    ledger: dict[str, pd.DataFrame], mapping: Mapping, org: XeroOrg, content_hash
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    notes, problems, kept = [], [], set()
+    for note in ledger["credit_notes"].to_dict("records"):
+        source = note["credit_note_key"].split(":", 1)[0]
+        line, problem = (None, None) if note["status"] == "deleted" else _line(note, mapping, org)
+        document, too_long = fitted(
+            "CreditNote",
+            {
+                "CreditNoteNumber": f"{mapping.invoice_number_prefix}{note['number']}",
+                "contact_key": note["contact_key"],
+                "Date": note["issue_date"],
+                "Reference": f"{source.title()} credit note {note['number']}",
+                "Status": "AUTHORISED",
+                "LineItems": [line] if line else [],
+            },
+        )
+        if problem or too_long:
+            problems.append((source, "credit_note", note["source_id"], note["day"], problem or "; ".join(too_long)))
+            continue
+        kept.add(note["credit_note_key"])
+        notes.append(
+            {
+                "credit_note_key": note["credit_note_key"],
+                "day": note["day"],
+                **document,
+                "source_status": note["status"],
+                "total": note["total"],
+                "tax_total": note["tax_total"],
+                "content_hash": content_hash(document),
+            }
+        )
+    allocations = [
+        {
+            "allocation_key": a["allocation_key"],
+            "credit_note_key": a["credit_note_key"],
+            "invoice_key": a["invoice_key"],
+            "day": a["day"],
+            "Date": a["date"],
+            "Amount": a["amount"],
+        }
+        for a in ledger["credit_allocations"].to_dict("records")
+        if a["credit_note_key"] in kept
+    ]
+    refunds = [
+        {
+            "payment_key": r["refund_key"],
+            "credit_note_key": r["credit_note_key"],
+            "day": r["day"],
+            "Date": r["date"],
+            "Amount": r["amount"],
+            "AccountCode": mapping.accounts.payments,
+            "Reference": f"{r['refund_key'].split(':', 1)[0].title()} refund {r['refund_key'].rsplit(':', 1)[-1]}",
+        }
+        for r in ledger["refunds"].to_dict("records")
+        if r["credit_note_key"] in kept
+    ]
+    frames = {
+        "credit_notes": pd.DataFrame(notes, columns=CREDIT_NOTE_COLUMNS),
+        "credit_allocations": pd.DataFrame(allocations, columns=ALLOCATION_COLUMNS),
+        "refunds": pd.DataFrame(refunds, columns=REFUND_COLUMNS),
+    }
+    return frames, problems
