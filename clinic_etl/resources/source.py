@@ -6,10 +6,15 @@ Everything after the ledger is shared; a new source (Clio) is a new subclass and
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import httpx
 import pandas as pd
+from pydantic import PrivateAttr
 
+from clinic_etl.http.limits import CallBudget
 from clinic_etl.partitions import SyncWindow
 
 
@@ -33,3 +38,40 @@ class SourceResource(dg.ConfigurableResource, ABC):
     @abstractmethod
     def api_calls(self) -> int:
         """Requests sent so far in this run (retries included)."""
+
+
+class HttpSourceResource(SourceResource):
+    """A source read over HTTP: one client opened when a run starts and closed when it ends (the resource's
+    lifecycle), its calls held to `calls_per_minute` across every process on the machine (`budget_path`). A subclass
+    says how to open its client; the embedded simulators override `_transport` (and `_budget`)."""
+
+    calls_per_minute: int
+    budget_path: str | None = None  # SQLite file that shares the budget between every process on this machine
+    _client: Any = PrivateAttr(None)
+
+    @abstractmethod
+    def _open(self, transport: httpx.BaseTransport | None, budget: CallBudget | None) -> Any:
+        """The API client, on `transport` (None: the network) within `budget`."""
+
+    def _transport(self) -> httpx.BaseTransport | None:
+        return None
+
+    def _budget(self) -> CallBudget | None:
+        return CallBudget(self.calls_per_minute, Path(self.budget_path) if self.budget_path else None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._client = self._open(self._transport(), self._budget())
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def client(self) -> Any:
+        if self._client is None:
+            raise RuntimeError(f"the {self.name} client is opened when a run starts: use it inside an asset")
+        return self._client
+
+    @property
+    def api_calls(self) -> int:
+        return self.client().calls

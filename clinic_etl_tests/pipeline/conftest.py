@@ -108,3 +108,14 @@ def editable(sandbox, request):
     EditableCliniko.practices[slot] = copy.deepcopy(build_practice())
     yield slot, EditableCliniko.practices[slot]
     EditableCliniko.practices.pop(slot, None)
+
+
+@pytest.fixture
+def handmade(sandbox):
+    """(run, client, store): `run(ledger)` loads a hand-made ledger (`handmade.ledger`) into the simulated Xero."""
+    from clinic_etl_tests.pipeline.handmade import loader
+
+    run, client, store = loader(sandbox)
+    yield run, client, store
+    client.close()
+    store.dispose()

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from clinic_etl_tests.pipeline.handmade import ledger, loader
+from clinic_etl_tests.pipeline.handmade import ledger
 
 
 @pytest.fixture
-def load(sandbox):
-    run, client, store = loader(sandbox)
-    yield run, client, store
-    client.close()
-    store.dispose()
+def load(handmade):
+    return handmade
 
 
 def test_same_name_and_email_is_matched_same_name_other_email_is_not(load):

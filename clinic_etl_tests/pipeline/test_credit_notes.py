@@ -9,17 +9,14 @@ import pytest
 from clinic_etl.mapping import Mapping
 from clinic_etl.xero.frames import to_xero
 from clinic_etl.xero.reconcile import reconcile, reconcile_credit_notes
-from clinic_etl_tests.pipeline.handmade import DAY, D, ledger, loader, org_of
+from clinic_etl_tests.pipeline.handmade import DAY, D, ledger, org_of
 
 CREDIT = [("7", "1", "80.00", "open")]
 
 
 @pytest.fixture
-def load(sandbox):
-    run, client, store = loader(sandbox)
-    yield run, client, store
-    client.close()
-    store.dispose()
+def load(handmade):
+    return handmade
 
 
 def note_in_xero(client, number: str = "CLK-CM-7") -> dict:

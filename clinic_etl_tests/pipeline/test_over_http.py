@@ -1,45 +1,22 @@
 """`clinic-etl sandbox serve` over real HTTP on loopback, with the environment pointing the real clients at it:
 the deployment picks the real resource classes, and a second run of the day writes nothing."""
 
-import socket
-import threading
-import time
-
 import dagster as dg
 import pytest
-import uvicorn
 
 from clinic_etl.deployment import resources
 from clinic_etl.resources import ClinikoResource, XeroResource
-from clinic_etl.sandbox.serve import combined_app, environment
+from clinic_etl.sandbox.serve import environment
 from clinic_etl.settings import Settings
+from clinic_etl_tests.serving import serving
 
 from .conftest import DAY, SYNC_ASSETS, checks, metadata
 
 
 @pytest.fixture
 def served(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            combined_app(tmp_path / "served-xero.sqlite"),
-            host="127.0.0.1",
-            port=port,
-            lifespan="off",
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(tmp_path / "served-xero.sqlite") as port:
+        yield port
 
 
 def test_sync_over_real_http_then_rerun_writes_nothing(served, tmp_path, monkeypatch):

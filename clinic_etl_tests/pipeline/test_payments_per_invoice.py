@@ -13,11 +13,8 @@ from clinic_etl_tests.pipeline.handmade import DAY, NEXT, D, ledger, loader, pai
 
 
 @pytest.fixture
-def load(sandbox):
-    run, client, store = loader(sandbox)
-    yield run, client, store
-    client.close()
-    store.dispose()
+def load(handmade):
+    return handmade
 
 
 def test_several_payments_edits_and_deletions_are_mirrored_and_a_rerun_writes_nothing(load):

@@ -4,15 +4,11 @@ client and resource) at it, over real HTTP, and the ledger stages run on it."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import date
 
 import dagster as dg
 import httpx
 import pytest
-import uvicorn
 
 from clinic_etl.definitions import build_definitions
 from clinic_etl.deployment import resources
@@ -28,6 +24,7 @@ from clinic_etl.settings import Settings
 from clinic_etl.sources.clio.client import ClioClient
 from clinic_etl.sources.clio.extract import extract
 from clinic_etl.sources.clio.to_ledger import to_ledger
+from clinic_etl_tests.serving import serving
 
 
 def test_each_simulator_answers_under_its_own_paths(tmp_path):
@@ -68,22 +65,8 @@ def test_the_printed_clio_variables_choose_the_real_clio_resource():
 
 @pytest.fixture
 def served(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        combined_app(tmp_path / "served-xero.sqlite"), host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(tmp_path / "served-xero.sqlite") as port:
+        yield port
 
 
 def test_the_ledger_stages_over_real_http(served, tmp_path, monkeypatch):
