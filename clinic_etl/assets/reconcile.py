@@ -8,6 +8,7 @@ from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource, XeroResource
 from clinic_etl.xero.reconcile import by_day, reconcile, reconcile_credit_notes, summary
+from clinic_etl.xero.repair import mark_for_rewrite
 
 MATCHES = "xero_matches_source"
 
@@ -92,12 +93,16 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             days_of_run = set(window.days)
             waiting = [q for q in store.open_quarantine() if q.partition_key in days_of_run]  # one query a run
             held = held_documents(waiting, xero_documents)
-            result = reconcile(xero_documents, client.invoices_by_number(numbers) if numbers else [], held)
+            invoices = client.invoices_by_number(numbers) if numbers else []
+            result = reconcile(xero_documents, invoices, held)
             notes = xero_documents.get("credit_notes")
+            found = []
             if notes is not None and len(notes):
                 found = client.credit_notes_by_number(notes["CreditNoteNumber"])
                 credit = reconcile_credit_notes(xero_documents, found, held)
                 result = pd.concat([result, credit], ignore_index=True)
+            # changed in Xero by hand: the next run writes the source's version again
+            rewrite = mark_for_rewrite(store, client.tenant_id, xero_documents, invoices, found)
             calls = client.calls - before
             days = by_day(result, window.days)
             for day, figures in days.items():
@@ -105,7 +110,8 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 figures.update(quarantined=held, reconciled=figures["mismatches"] == 0 and not held)
             add_day_metadata(context, window, days)
             yield dg.MaterializeResult(
-                metadata={f"run_{k}": v for k, v in summary(result).items()} | {"run_api_calls": calls}
+                metadata={f"run_{k}": v for k, v in summary(result).items()}
+                | {"run_api_calls": calls, "run_rewritten_next_run": len(rewrite)}
             )
             matches = {}
             for day, figures in days.items():

@@ -101,3 +101,27 @@ def test_a_changed_patient_updates_the_contact_and_nothing_else(sandbox, editabl
     assert done.get("contact_updated") == 1 and done["writes"] == 1
     found = sandbox.xero().contact_by_number(f"cliniko:patient:{patient['id']}")
     assert found["EmailAddress"] == "new.address@example.com"
+
+
+def test_changes_made_in_xero_by_hand_are_overwritten_by_the_next_run(sandbox):
+    first = sandbox.sync(DAY)
+    assert checks(first)["xero_matches_source"]
+    xero = sandbox.xero()
+    invoices = xero.get_all("Invoices", "Invoices", where=f"Date==DateTime({DAY.replace('-', ',')})")
+    paid = next(i for i in invoices if i["Status"] == "PAID")
+    unpaid = next(i for i in invoices if i["Status"] == "AUTHORISED")
+    payment_id = xero.get(f"Invoices/{paid['InvoiceID']}")["Invoices"][0]["Payments"][0]["PaymentID"]
+    xero.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"})  # a bookkeeper deletes a payment
+    lines = xero.get(f"Invoices/{unpaid['InvoiceID']}")["Invoices"][0]["LineItems"]
+    edited = [{**lines[0], "LineAmount": money(lines[0]["LineAmount"]) + 5, "UnitAmount": None, "Quantity": None}]
+    edited[0] = {k: v for k, v in edited[0].items() if v is not None and k not in ("LineItemID", "TaxAmount")}
+    xero.write("POST", f"Invoices/{unpaid['InvoiceID']}", {"InvoiceID": unpaid["InvoiceID"], "LineItems": edited})
+
+    second = sandbox.sync(DAY)  # finds both differences and marks them for the next run
+    assert not checks(second)["xero_matches_source"]
+    assert metadata(second, "xero_reconciliation")["run_rewritten_next_run"] == 2
+    third = sandbox.sync(DAY)  # puts Xero back to what the source says
+    assert checks(third)["xero_matches_source"], metadata(third, "xero_reconciliation")
+    done = metadata(third, "xero_sync")
+    assert done["payment_created"] == 1 and done["invoice_updated"] == 1
+    assert metadata(sandbox.sync(DAY), "xero_sync")["writes"] == 0
