@@ -87,6 +87,16 @@ def print_sync(console: Console, run: SyncRun, currency: str, held: list[Quarant
             else "."
         )
     )
+    rules: dict[str, list] = {}
+    for day in run.days:
+        for rule, figures in day.excluded_by_rule.items():
+            entry = rules.setdefault(rule, [0, Decimal(0), []])
+            entry[0] += int(figures.get("records", 0))
+            entry[1] += Decimal(str(figures.get("amount", "0")))
+            entry[2] += list(figures.get("ids", []))
+    for rule, (count, amount, ids) in sorted(rules.items()):
+        shown = ", ".join(ids[:6]) + (", ..." if count > 6 else "")
+        console.print(f"kept out by rule {rule}: {count} ({amount:,.2f} {currency}): {shown}", highlight=False)
     for step, kind, message in run.failures[:5]:
         console.print(f"[red]{step} failed[/] ({kind}): {message}", markup=True, highlight=False)
     if held:

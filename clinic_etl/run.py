@@ -48,6 +48,12 @@ class DayFigures:
         return self.count("invoice_skipped") + self.excluded
 
     @property
+    def excluded_by_rule(self) -> dict[str, dict]:
+        """rule -> {"records", "amount", "ids"}: what each rule kept out of Xero that day."""
+        found = self.documents.get("excluded_by_rule") or {}
+        return found if isinstance(found, dict) else {}
+
+    @property
     def excluded(self) -> int:
         """Source records a named rule keeps out of Xero (trust money, ...)."""
         return int(self.documents.get("excluded", self.ledger.get("excluded", 0)) or 0)

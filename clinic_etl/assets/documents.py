@@ -32,6 +32,18 @@ def unbalanced(invoices: pd.DataFrame) -> list[str]:
     ]
 
 
+def excluded_by_rule(excluded: pd.DataFrame) -> dg.MetadataValue:
+    """Per rule: how many records it kept out of Xero, their money, and the first ids (no names)."""
+    out = {}
+    for rule, group in excluded.groupby("rule"):
+        out[str(rule)] = {
+            "records": len(group),
+            "amount": money(group["amount"].dropna()),
+            "ids": list(group["record_key"].head(20)),
+        }
+    return dg.MetadataValue.json(out)
+
+
 def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) -> dict[str, object]:
     invoices = by_day(documents["invoices"], day)
     held = by_day(rejected, day)
@@ -41,6 +53,11 @@ def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: st
         "payments": len(by_day(documents["payments"], day)),
         "quarantined": len(held),
         "excluded": len(by_day(documents["excluded"], day)),
+        **(
+            {"excluded_by_rule": excluded_by_rule(by_day(documents["excluded"], day))}
+            if len(by_day(documents["excluded"], day))
+            else {}
+        ),
         "invoice_total": money(invoices.loc[invoices["source_status"] != "deleted", "total"]),
         **({"quarantine": reject_table(held)} if len(held) else {}),
     }

@@ -99,7 +99,10 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             found = []
             if notes is not None and len(notes):
                 found = client.credit_notes_by_number(notes["CreditNoteNumber"])
-                credit = reconcile_credit_notes(xero_documents, found, held)
+                targets = list(xero_documents["credit_allocations"]["invoice_key"])
+                records = store.get_records(client.tenant_id, "invoice", targets)
+                in_xero = frozenset(k for k, r in records.items() if r.xero_id)
+                credit = reconcile_credit_notes(xero_documents, found, held, in_xero)
                 result = pd.concat([result, credit], ignore_index=True)
             # changed in Xero by hand: the next run writes the source's version again
             rewrite = mark_for_rewrite(store, client.tenant_id, xero_documents, invoices, found)

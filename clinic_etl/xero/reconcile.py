@@ -123,15 +123,23 @@ def reconcile(
 
 
 def reconcile_credit_notes(
-    documents: dict[str, pd.DataFrame], xero_notes: list[dict], held: frozenset[str] = frozenset()
+    documents: dict[str, pd.DataFrame],
+    xero_notes: list[dict],
+    held: frozenset[str] = frozenset(),
+    invoices_in_xero: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     """One row per source credit note (key in `invoice_key`, number in `InvoiceNumber`), amounts negative: what it
-    takes off the day. `expected_paid` is what is applied of it (allocations and refunds)."""
+    takes off the day. `expected_paid` is what is applied of it (allocations and refunds); an allocation to an invoice
+    not in Xero yet (`invoices_in_xero`: issued after the run's days) waits for that invoice's run, as the loader
+    does."""
     notes = documents.get("credit_notes")
     if notes is None or notes.empty:
         return pd.DataFrame(columns=COLUMNS)
     found = {n.get("CreditNoteNumber"): n for n in xero_notes}
-    applied = _sums(documents.get("credit_allocations"), "credit_note_key")
+    allocations = documents.get("credit_allocations")
+    if allocations is not None and invoices_in_xero is not None:
+        allocations = allocations[allocations["invoice_key"].isin(list(invoices_in_xero))]
+    applied = _sums(allocations, "credit_note_key")
     for key, amount in _sums(documents.get("refunds"), "credit_note_key").items():
         applied[key] = applied.get(key, Decimal(0)) + amount
     rows = []

@@ -144,3 +144,21 @@ def test_a_state_store_that_cannot_open_is_one_line_before_any_api_call(url, cod
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "CLINIC_ETL_DATABASE_URL" in lines[0] and named in lines[0]
     assert "Traceback" not in done.stderr and not (tmp_path / "clinic-etl" / "sandbox").exists()
+
+
+def test_the_law_firm_sandbox_lists_trust_money_kept_out_by_id_and_amount_and_no_name(tmp_path):
+    from clinic_etl.sandbox.clio import build_firm
+
+    done = cli(["sync", "2026-09-28", "--until", "2026-10-02"], tmp_path, CLINIC_ETL_SOURCE="clio-sandbox")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("kept out by rule trust")]
+    firm = build_firm()
+    trust_bills = [
+        b for b in firm.bills if b["kind"] == "trust_kind" and "2026-09-28" <= b["issued_at"] <= "2026-10-02"
+    ]
+    assert trust_bills and all(f"clio:bill:{b['id']}" in done.stdout for b in trust_bills[:3])
+    assert "USD" in line and total_row(done.stdout)[-1] == "all reconciled"
+    names = {c["name"] for c in firm.contacts if c.get("name")} | {
+        c["first_name"] for c in firm.contacts if c.get("first_name")
+    }
+    assert not [n for n in names if len(n) > 3 and n in done.stdout + done.stderr]
