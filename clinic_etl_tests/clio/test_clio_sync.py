@@ -142,3 +142,14 @@ def test_a_payment_edited_and_another_voided_at_the_source_are_mirrored_on_the_r
     bill = next(b for b in firm.firm.bills if b["id"] == EDITED_BILL)
     invoice = next(i for i in xero_state(firm)["invoices"] if i["InvoiceNumber"] == f"CLIO-{bill['number']}")
     assert (invoice["Status"], Decimal(str(invoice["AmountPaid"]))) == ("AUTHORISED", Decimal("1000.00"))
+
+
+def test_day_by_day_then_the_same_days_as_one_backfill_writes_nothing(firm):
+    days = [f"2026-10-{d:02d}" for d in range(12, 17)]  # a working week
+    for day in days:
+        result = firm.sync(day, day)
+        assert result.success and reconciled(result) == {day: True}
+    with firm.store() as store:
+        backfill = firm.sync(days[0], days[-1])
+        assert backfill.success and all(reconciled(backfill).values()) and len(reconciled(backfill)) == len(days)
+        assert writes(store, backfill) == []
