@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class _Strict(BaseModel):
@@ -22,6 +22,7 @@ class Accounts(_Strict):
     revenue: str = Field("200", description="Default sales account code for invoice lines.")
     payments: str = Field("090", description="Bank (or payments-enabled) account that receives payments.")
     credit_notes: str | None = Field(None, description="Account for credit notes (default: `revenue`).")
+    bad_debts: str | None = Field(None, description="Account of write-offs (rules.closed_invoices: written_off).")
     by_business: dict[str, str] = Field(default_factory=dict, description="Source business id -> account.")
     by_practitioner: dict[str, str] = Field(default_factory=dict, description="Practitioner id -> account.")
     by_item_code: dict[str, str] = Field(default_factory=dict, description="Item code -> account (wins).")
@@ -51,6 +52,11 @@ class Rules(_Strict):
     issued_from: date | None = Field(None, description="Only invoices issued on or after this day.")
     issued_until: date | None = Field(None, description="Only invoices issued on or before this day.")
     sync_payments: bool = Field(True, description="Write payments (false: leave Xero's payments as they are).")
+    closed_invoices: str = Field(
+        "paid",
+        pattern="^(paid|written_off)$",
+        description="Cliniko 30 Closed: paid in full, or written off with a credit note to accounts.bad_debts.",
+    )
 
 
 class Mapping(_Strict):
@@ -63,6 +69,12 @@ class Mapping(_Strict):
     tracking: list[Tracking] = Field(default_factory=list, max_length=2)
     filters: Filters = Filters()
     rules: Rules = Rules()
+
+    @model_validator(mode="after")
+    def _write_offs_need_an_account(self) -> Mapping:
+        if self.rules.closed_invoices == "written_off" and not self.accounts.bad_debts:
+            raise ValueError("rules.closed_invoices is written_off: set accounts.bad_debts to the bad-debt account")
+        return self
 
 
 class MappingError(ValueError):

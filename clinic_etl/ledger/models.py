@@ -55,9 +55,10 @@ class LedgerInvoice(_Ledger):
     business_id: Series[str] = pa.Field(nullable=True)
     practitioner_id: Series[str] = pa.Field(nullable=True)
     status: Series[str] = pa.Field(
-        isin=["draft", "open", "paid", "deleted"],
-        description="draft: not yet approved at the source (Xero DRAFT, or kept out by a rule); deleted: deleted or"
-        " voided at the source",
+        isin=["draft", "open", "paid", "closed", "deleted"],
+        description="draft: not yet approved at the source (Xero DRAFT, or kept out by a rule); closed: settled at the"
+        " source without a payment the API shows (Cliniko 30 Closed): listed with a payment of its total, which the"
+        " mapping's rules.closed_invoices keeps or turns into a write-off; deleted: deleted or voided at the source",
     )
     day: Series[str] = pa.Field(
         str_matches=DATE,
@@ -120,6 +121,9 @@ class LedgerCreditNote(_Ledger):
     status: Series[str] = pa.Field(isin=["open", "deleted"], description="deleted: voided or deleted at the source")
     day: Series[str] = pa.Field(str_matches=DATE, description="As for invoices")
     description: Series[str] = pa.Field(str_length={"min_value": 1}, description="The credit note's one line")
+    kind: Series[str] = pa.Field(
+        isin=["credit", "write_off"], nullable=True, description="write_off: booked to the bad-debt account"
+    )
     total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp, > 0")
     tax_total: Series[object] = pa.Field(description="Tax inside `total`, Decimal")
 

@@ -8,6 +8,11 @@ they are accounted for (in the run's counts and the UI), never silent:
 - `sync_payments: false`: no payment is written or taken off in Xero (`payments_off`); the Xero frames leave the
   payments already there as they are.
 An invoice kept out takes its lines, payments and credit allocations with it.
+
+`closed_invoices` decides what an invoice closed at the source without a payment the API shows (ledger status
+`closed`, Cliniko 30) becomes: `paid` (the default) keeps its payment of the total; `written_off` turns that payment
+into a write-off: a credit note of the invoice's total and tax (`<source>:write_off:<id>`, numbered `WO-<number>`,
+booked to `accounts.bad_debts`) allocated to the invoice on the day it was closed.
 """
 
 from __future__ import annotations
@@ -30,7 +35,57 @@ def _exclude(frame: pd.DataFrame, key: str, amount: str | None, rule: str) -> pd
     )
 
 
+def written_off(ledger: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Closed invoices' payments become write-offs: a credit note and its allocation each."""
+    invoices = ledger["invoices"]
+    closed = invoices[invoices["status"] == "closed"]
+    payments = ledger["payments"]
+    gone = payments[payments["invoice_key"].isin(closed["invoice_key"])]
+    if gone.empty:
+        return ledger
+    paid_on = gone.set_index("invoice_key")
+    notes, applied = [], []
+    for inv in closed[closed["invoice_key"].isin(gone["invoice_key"])].to_dict("records"):
+        source, _, source_id = inv["invoice_key"].split(":", 2)
+        key = f"{source}:write_off:{source_id}"
+        on, day = paid_on.at[inv["invoice_key"], "date"], paid_on.at[inv["invoice_key"], "day"]
+        notes.append(
+            {
+                "credit_note_key": key,
+                "source_id": source_id,
+                "number": f"WO-{inv['number']}",
+                "issue_date": on,
+                "contact_key": inv["contact_key"],
+                "status": "open",
+                "day": day,
+                "description": f"Written off: invoice {inv['number']} closed unpaid at the source",
+                "kind": "write_off",
+                "total": inv["total"],
+                "tax_total": inv["tax_total"],
+            }
+        )
+        applied.append(
+            {
+                "allocation_key": f"{source}:write_off_allocation:{source_id}",
+                "credit_note_key": key,
+                "invoice_key": inv["invoice_key"],
+                "date": on,
+                "day": day,
+                "amount": inv["total"],
+            }
+        )
+    result = dict(ledger)
+    result["payments"] = payments[~payments.index.isin(gone.index)].reset_index(drop=True)
+    rows = [*ledger["credit_notes"].to_dict("records"), *notes]
+    result["credit_notes"] = ledger_frame("credit_notes", rows)
+    rows = [*ledger["credit_allocations"].to_dict("records"), *applied]
+    result["credit_allocations"] = ledger_frame("credit_allocations", rows)
+    return result
+
+
 def apply_rules(ledger: dict[str, pd.DataFrame], rules: Rules) -> dict[str, pd.DataFrame]:
+    if rules.closed_invoices == "written_off":
+        ledger = written_off(ledger)
     invoices = ledger["invoices"]
     out = []
     checks = []

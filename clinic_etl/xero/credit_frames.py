@@ -1,10 +1,10 @@
 """Practice ledger -> Xero credit notes (ACCRECCREDIT), their allocations to invoices, and refunds (pure).
 
 A ledger credit note has one amount: it becomes one line booked to `accounts.credit_notes` (default: the revenue
-account) with `taxes.exempt` when it carries no tax, else `taxes.taxable` with the source's tax as the line's
-TaxAmount, so Xero's total and tax equal the source's. A refund is a Xero payment out of the credit note, from the
-payments account. A mapping the organisation cannot take holds the credit note back with a reason, and with it its
-allocations and refunds.
+account; a write-off to `accounts.bad_debts`) with `taxes.exempt` when it carries no tax, else `taxes.taxable` with
+the source's tax as the line's TaxAmount, so Xero's total and tax equal the source's. A refund is a Xero payment out
+of the credit note, from the payments account. A mapping the organisation cannot take holds the credit note back
+with a reason, and with it its allocations and refunds.
 """
 
 from __future__ import annotations
@@ -38,8 +38,12 @@ Problem = tuple[str, str, str, str, str]  # source, entity, source id, day, reas
 
 
 def _line(note: dict, mapping: Mapping, org: XeroOrg) -> tuple[dict, str | None]:
-    account = mapping.accounts.credit_notes or mapping.accounts.revenue
-    where = "accounts.credit_notes" if mapping.accounts.credit_notes else "accounts.revenue"
+    if note.get("kind") == "write_off":
+        account, where = mapping.accounts.bad_debts or "", "accounts.bad_debts"
+    elif mapping.accounts.credit_notes:
+        account, where = mapping.accounts.credit_notes, "accounts.credit_notes"
+    else:
+        account, where = mapping.accounts.revenue, "accounts.revenue"
     if account not in org.accounts:
         return {}, f"account code {account!r} ({where} in the mapping) is not an active Xero account"
     taxed = note["tax_total"] != 0

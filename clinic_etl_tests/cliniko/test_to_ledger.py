@@ -94,3 +94,19 @@ def test_patient_names_never_enter_a_reason(cliniko):
     _, rejected = to_ledger(raw, DAY)
     assert not rejected.empty
     assert name not in rejected.to_string()
+
+
+def test_closed_and_open_credit_statuses(cliniko):
+    raw = extract(cliniko, DAY)
+    invoices = raw["invoices"].copy()
+    paid = invoices.index[invoices["status"] == "20"]
+    invoices.loc[paid[0], "status"] = "30"  # Closed
+    invoices.loc[paid[1], "status"] = "40"  # Open credit
+    ledger, rejected = to_ledger({**raw, "invoices": invoices}, DAY)
+    assert rejected.empty
+    status = ledger["invoices"].set_index("source_id")["status"]
+    closed, credit = invoices.loc[paid[0], "id"], invoices.loc[paid[1], "id"]
+    assert status[closed] == "closed" and status[credit] == "paid"
+    # both listed with a payment of the total: the mapping's rules.closed_invoices decides what a closed one becomes
+    with_payment = set(ledger["payments"]["invoice_key"])
+    assert {f"cliniko:invoice:{closed}", f"cliniko:invoice:{credit}"} <= with_payment

@@ -5,11 +5,12 @@ removed at the source, the credit note voided; each re-run writes nothing; the r
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from clinic_etl.mapping import Mapping
+from clinic_etl.mapping import Accounts, Mapping, Rules
 from clinic_etl.xero.frames import to_xero
 from clinic_etl.xero.reconcile import reconcile, reconcile_credit_notes
-from clinic_etl_tests.pipeline.handmade import DAY, D, ledger, org_of
+from clinic_etl_tests.pipeline.handmade import DAY, D, ledger, loader, org_of
 
 CREDIT = [("7", "1", "80.00", "open")]
 
@@ -99,3 +100,44 @@ def test_credit_notes_are_reconciled_to_the_cent(load, sandbox):
     client.delete(f"CreditNotes/{note_in_xero(client)['CreditNoteID']}/Allocations/{allocation}")
     notes = reconcile_credit_notes(documents, client.credit_notes_by_number(["CLK-CM-7"]))
     assert not notes["ok"].all() and "paid" in notes.iloc[0]["problem"]
+
+
+def test_a_closed_invoice_is_paid_by_default_or_written_off_by_rule(sandbox):
+
+    closed = ledger([("1", "1", DAY, "110.00")], statuses={"1": "closed"})
+    paid_run, client, store = loader(sandbox)
+    try:
+        assert "test:allocation:1" in paid_run(closed)["created"]  # the default: paid in full
+        assert invoice_in_xero(client)["Status"] == "PAID" and invoice_in_xero(client)["AmountPaid"] == 110
+    finally:
+        client.close()
+        store.dispose()
+
+
+def test_written_off_closed_invoices_get_a_credit_note_to_the_bad_debt_account(sandbox):
+    mapping = Mapping(accounts=Accounts(bad_debts="260"), rules=Rules(closed_invoices="written_off"))
+    closed = ledger([("1", "1", DAY, "110.00")], statuses={"1": "closed"})
+    run, client, store = loader(sandbox, mapping)
+    try:
+        done = run(closed)
+        assert "test:write_off:1" in done["created"] and "test:write_off_allocation:1" in done["created"]
+        assert "test:allocation:1" not in done.get("created", [])
+        invoice, note = invoice_in_xero(client), note_in_xero(client, "CLK-WO-B-1")
+        assert (invoice["Status"], D(str(invoice["AmountCredited"])), D(str(invoice["AmountPaid"]))) == (
+            "PAID",
+            D("110.00"),
+            D("0.00"),
+        )
+        assert note["LineItems"][0]["AccountCode"] == "260" and D(str(note["TotalTax"])) == D("10.00")
+        documents, _ = to_xero(closed, mapping, org_of(client))
+        notes = reconcile_credit_notes(documents, client.credit_notes_by_number(["CLK-WO-B-1"]))
+        assert notes["ok"].all()
+        assert set(run(closed)) == {"unchanged"}
+    finally:
+        client.close()
+        store.dispose()
+
+
+def test_a_write_off_rule_without_a_bad_debt_account_is_refused_at_load():
+    with pytest.raises(ValidationError, match="accounts.bad_debts"):
+        Mapping(rules=Rules(closed_invoices="written_off"))

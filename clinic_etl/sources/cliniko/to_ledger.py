@@ -24,7 +24,11 @@ from clinic_etl.sources.cliniko.extract import KEEP, scalar_text
 from clinic_etl.sources.cliniko.schemas import PRIVATE, RawInvoice, RawInvoiceItem, RawPatient, instant, is_real_date
 
 SOURCE = "cliniko"
-SETTLED = {"20", "30", "40"}  # Paid, Closed, Open credit (over-paid): the total is paid
+# 20 Paid and 40 Open credit (paid more than the total, FACTS' inference: the excess is account credit the API does
+# not show) are paid in full; 30 Closed (closed without being paid, as far as the API says) is `closed`: the mapping's
+# rules.closed_invoices says whether Xero gets it paid in full or written off to a bad-debt account.
+SETTLED = {"20", "30", "40"}
+CLOSED = "30"
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 BLANK_IS_NULL = ("closed_at", "archived_at", "deleted_at")  # Cliniko's own examples serve "" for "no date"
@@ -202,7 +206,15 @@ def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[st
         if found:
             problems[inv["id"]] = found
             continue
-        status = "deleted" if removed else "paid" if inv["status"] in SETTLED else "open"
+        status = (
+            "deleted"
+            if removed
+            else "closed"
+            if inv["status"] == CLOSED
+            else "paid"
+            if inv["status"] in SETTLED
+            else "open"
+        )
         total = to_decimal(inv["total_amount"])
         ledger_invoices.append(
             {
@@ -221,7 +233,7 @@ def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[st
             }
         )
         lines += invoice_lines
-        if status == "paid" and total > 0:
+        if status in ("paid", "closed") and total > 0:  # a closed one's payment becomes a write-off by rule
             payments.append(
                 {
                     "payment_key": key("payment", inv["id"]),
