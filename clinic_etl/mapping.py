@@ -52,10 +52,60 @@ class Rules(_Strict):
     issued_from: date | None = Field(None, description="Only invoices issued on or after this day.")
     issued_until: date | None = Field(None, description="Only invoices issued on or before this day.")
     sync_payments: bool = Field(True, description="Write payments (false: leave Xero's payments as they are).")
+    locked_period: str = Field(
+        "quarantine",
+        pattern="^(quarantine|move)$",
+        description="A record dated in Xero's locked period: held in quarantine, or moved to the first open day.",
+    )
     closed_invoices: str = Field(
         "paid",
         pattern="^(paid|written_off)$",
         description="Cliniko 30 Closed: paid in full, or written off with a credit note to accounts.bad_debts.",
+    )
+
+
+class GoHighLevel(_Strict):
+    """New patients into GoHighLevel (`clinic_etl.engage.gohighlevel`): on when the section is present."""
+
+    workflow_id: str | None = Field(None, min_length=1, description="GHL workflow each new patient is added to, once.")
+    tags: list[str] = Field(default_factory=list, description="Tags added to each new patient's contact, once.")
+    consent: str = Field(
+        "email_or_sms",
+        pattern="^(email|sms|email_or_sms|none)$",
+        description="Cliniko consent a patient needs to be sent (accepted_email_marketing / accepted_sms_marketing); "
+        "`none` sends every new patient. A channel without consent is sent as DND in GHL.",
+    )
+    allow_duplicate_contacts: bool = Field(
+        False,
+        description="Two patients sharing an e-mail or phone: false keeps the second out (GHL's duplicate rule would "
+        "merge them); true sends it with createNewIfDuplicateAllowed (the location must allow duplicates).",
+    )
+    source: str = Field("clinic_etl", max_length=100, description="The GHL contact's `source`.")
+
+
+class Journey(_Strict):
+    journey_id: int = Field(ge=1, description="Customer Journey id (in the journey's API trigger URL).")
+    step_id: int = Field(ge=1, description="The step with the 'Customer Journeys API' condition.")
+
+
+class Mailchimp(_Strict):
+    """Overdue invoices followed up through Mailchimp (`clinic_etl.engage.mailchimp`): on when the section is
+    present."""
+
+    tag: str = Field("overdue-invoice", min_length=1, max_length=100, description="Tag set on an overdue debtor.")
+    status_if_new: str = Field(
+        "transactional",
+        pattern="^(subscribed|pending|transactional|unsubscribed)$",
+        description="Status of a debtor new to the audience (an existing member's status is never changed).",
+    )
+    journey: Journey | None = Field(None, description="A Customer Journey step triggered per overdue invoice.")
+    days_overdue: int = Field(7, ge=1, le=365, description="Days past its DueDate before an invoice is followed up.")
+    follow_up_every_days: int = Field(14, ge=1, le=365, description="At most one follow-up per invoice per N days.")
+    merge_names: bool = Field(
+        True, description="Send the debtor's first and last name as FNAME and LNAME (an audience's default merge fields)."
+    )
+    alert_overdue_total: Decimal | None = Field(
+        None, ge=0, description="Overdue money (this sync's invoices past their DueDate) above which a warning check fails."
     )
 
 
@@ -64,11 +114,14 @@ class Mapping(_Strict):
     currency: str = Field("AUD", pattern="^[A-Z]{3}$")
     due_days: int = Field(0, ge=0, le=365, description="DueDate = issue date + due_days.")
     invoice_status: str = Field("AUTHORISED", pattern="^(DRAFT|AUTHORISED)$")
+    send_invoices: bool = Field(False, description="Xero e-mails each approved invoice to its contact, once.")
     accounts: Accounts = Accounts()
     taxes: Taxes = Taxes()
     tracking: list[Tracking] = Field(default_factory=list, max_length=2)
     filters: Filters = Filters()
     rules: Rules = Rules()
+    gohighlevel: GoHighLevel | None = None  # new patients into GoHighLevel (off unless present)
+    mailchimp: Mailchimp | None = None  # overdue invoices followed up through Mailchimp (off unless present)
 
     @model_validator(mode="after")
     def _write_offs_need_an_account(self) -> Mapping:

@@ -16,6 +16,7 @@ from clinic_etl.assets.common import (
     reject_table,
 )
 from clinic_etl.assets.failures import retry_only_what_can_succeed
+from clinic_etl.assets.schemas import xero_metadata
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
 from clinic_etl.xero.frames import to_xero
@@ -53,6 +54,7 @@ def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: st
         "payments": len(by_day(documents["payments"], day)),
         "quarantined": len(held),
         "excluded": len(by_day(documents["excluded"], day)),
+        "moved_past_lock_date": len(by_day(documents["moved"], day)) if "moved" in documents else 0,
         **(
             {"excluded_by_rule": excluded_by_rule(by_day(documents["excluded"], day))}
             if len(by_day(documents["excluded"], day))
@@ -67,7 +69,8 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
-        group_name="transform",
+        group_name="xero",
+        metadata=xero_metadata(),  # the Xero frames' columns, as the UI's column schemas
         kinds={"xero", "pandas"},
         pool="xero_api",
         retry_policy=RETRY,
@@ -87,7 +90,9 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         xero: XeroResource,
         state_store: StateStoreResource,
     ):
-        """Xero contacts, ACCREC invoices (tax-inclusive lines, account codes, tax types, tracking) and payments."""
+        """3. Xero, planned. Contacts, ACCREC invoices (tax-inclusive lines, account codes, tax types, tracking),
+        payments and credit notes, as they will be sent; what the mapping or the organisation cannot support is
+        quarantined with the key to fix. Blocking check: every invoice's lines add up to the source total."""
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             store = state_store.store()

@@ -73,7 +73,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
-        group_name="load",
+        group_name="xero",
         kinds={"xero", "sqlalchemy"},
         pool="xero_api",
         retry_policy=RETRY,
@@ -85,15 +85,18 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         xero: XeroResource,
         state_store: StateStoreResource,
     ) -> dg.MaterializeResult:
-        """What was written to Xero for each day (created, updated, adopted, voided, unchanged or failed), by id."""
+        """4. Xero, written. What was written to Xero for each day (created, updated, adopted, voided, unchanged or
+        failed), idempotently, each write recorded in the state store; per day: counts of each action."""
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             store = state_store.store()
             client = xero.client(store)
             before = client.calls
             run_id = context.run.run_id
-            currency = mapping.load().currency
-            outcomes = load_documents(client, store, xero_documents, window.days[0], currency, run_id=run_id)
+            rules = mapping.load()
+            outcomes = load_documents(
+                client, store, xero_documents, window.days[0], rules.currency, run_id=run_id, send=rules.send_invoices
+            )
             quarantine(store, failures(outcomes))
             for name, keys in settled_by_source(outcomes).items():  # refused before, in Xero now
                 store.resolve_quarantine(name, "xero_load", keys)

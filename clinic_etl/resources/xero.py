@@ -72,5 +72,6 @@ class XeroResource(dg.ConfigurableResource):
                 client.get("Accounts").get("Accounts", []),
                 client.get("TaxRates").get("TaxRates", []),
                 client.get("TrackingCategories").get("TrackingCategories", []),
+                (client.get("Organisation").get("Organisations") or [{}])[0],
             )
         return self._org

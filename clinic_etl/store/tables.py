@@ -124,7 +124,7 @@ credentials = Table(
 )
 
 #: the actions a row of ``xero_writes`` records (what Xero received, or a mapping adopted after a lost reply)
-WRITE_ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed")
+WRITE_ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed", "sent")
 
 xero_writes = Table(
     "xero_writes",
@@ -151,11 +151,60 @@ xero_writes = Table(
     Index(None, "partition_key"),
 )
 
+#: Outbound systems beyond Xero (``clinic_etl.engage``). A source record's contact in a marketing system (a new patient's
+#: GoHighLevel contact): the remote id, a hash of what was sent, salted hashes of the e-mail and phone (to keep two
+#: patients who share one apart, never merged), and the onboarding steps applied (tags, workflow: each once).
+engage_contacts = Table(
+    "engage_contacts",
+    metadata,
+    Column("service", String(32), nullable=False),  # "gohighlevel"
+    Column("account", String(64), nullable=False),  # the GHL location (sub-account) id
+    Column("source_key", String(255), nullable=False),  # cliniko:patient:123
+    Column("remote_id", String(64)),  # the GHL contact id
+    Column("status", String(32), nullable=False),  # contact | onboarded | declined | skipped
+    Column("content_hash", String(128)),
+    Column("email_hash", String(64)),
+    Column("phone_hash", String(64)),
+    Column("steps", Text()),  # JSON {"plan": {...}, "done": {...}}: tags and workflow to apply, and applied
+    Column("reason", Text()),  # why declined or skipped (never personal data)
+    Column("partition_key", String(64)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("service", "account", "source_key"),
+    Index(None, "service", "account", "email_hash"),
+    Index(None, "service", "account", "phone_hash"),
+    Index(None, "partition_key"),
+)
+
+#: An invoice's follow-up through a marketing system (an overdue Xero invoice's debtor tagged in a Mailchimp audience):
+#: the member it went to (Mailchimp's subscriber hash), how many follow-ups and when the last one was (the practice's
+#: day), and whether it is still overdue, settled (untagged) or skipped with the reason.
+engage_follow_ups = Table(
+    "engage_follow_ups",
+    metadata,
+    Column("service", String(32), nullable=False),  # "mailchimp"
+    Column("account", String(64), nullable=False),  # the audience (list) id
+    Column("invoice_key", String(255), nullable=False),  # the source invoice key the sync map knows
+    Column("xero_id", String(64), nullable=False),
+    Column("invoice_number", String(255)),
+    Column("member_id", String(64)),  # subscriber hash: MD5 of the lowercase e-mail
+    Column("status", String(32), nullable=False),  # overdue | settled | skipped
+    Column("follow_ups", Integer(), nullable=False),
+    Column("last_follow_up", String(10)),  # YYYY-MM-DD, the practice's day
+    Column("reason", Text()),
+    Column("partition_key", String(64)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("service", "account", "invoice_key"),
+    Index(None, "service", "account", "status"),
+    Index(None, "service", "account", "member_id"),
+)
+
 __all__ = [
     "VERSION_TABLE",
     "UTCDateTime",
     "WRITE_ACTIONS",
     "credentials",
+    "engage_contacts",
+    "engage_follow_ups",
     "metadata",
     "pending_writes",
     "quarantine",

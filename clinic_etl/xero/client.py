@@ -140,6 +140,14 @@ class XeroClient(ApiClient):
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         return self.request(method, url, content=body, headers=headers).json()
 
+    def email_invoice(self, invoice_id: str) -> None:
+        """POST /Invoices/{id}/Email: Xero e-mails the invoice to its contact (204, no body)."""
+        body = b"{}"
+        url = ACCOUNTING + f"Invoices/{invoice_id}/Email"
+        self.connect()
+        key = idempotency_key(self.tenant_id, "POST", url, body)
+        self.request("POST", url, content=body, headers={"Content-Type": "application/json", "Idempotency-Key": key})
+
     def write_batches(self, method: str, resource: str, elements: list[dict], **params: Any) -> list[dict]:
         """PUT/POST in batches of 50 with summarizeErrors=false: one result per element, errors included."""
         results: list[dict] = []

@@ -15,6 +15,7 @@ import pandas as pd
 
 from clinic_etl.mapping import Mapping
 from clinic_etl.xero.fields import fitted
+from clinic_etl.xero.lock_dates import placed
 from clinic_etl.xero.org import XeroOrg
 
 CREDIT_NOTE_COLUMNS = [
@@ -64,12 +65,25 @@ def _line(note: dict, mapping: Mapping, org: XeroOrg) -> tuple[dict, str | None]
 
 
 def credit_note_frames(
-    ledger: dict[str, pd.DataFrame], mapping: Mapping, org: XeroOrg, content_hash
+    ledger: dict[str, pd.DataFrame], mapping: Mapping, org: XeroOrg, content_hash, moved: list[dict] | None = None
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """`moved`: where to record what is dated past Xero's lock date (rules.locked_period: move)."""
+    moved = [] if moved is None else moved
     notes, problems, kept = [], [], set()
+    rule = mapping.rules.locked_period
+
+    def place(key: str, day: str, on: str) -> tuple[str, str | None]:
+        sent_on, locked = placed(on, org.lock_date, rule)
+        if sent_on != on:
+            moved.append({"key": key, "day": day, "from": on, "to": sent_on})
+        return sent_on, locked
+
     for note in ledger["credit_notes"].to_dict("records"):
         source = note["credit_note_key"].split(":", 1)[0]
         line, problem = (None, None) if note["status"] == "deleted" else _line(note, mapping, org)
+        if note["status"] != "deleted" and not problem:
+            on, problem = place(note["credit_note_key"], note["day"], note["issue_date"])
+            note = {**note, "issue_date": on}
         document, too_long = fitted(
             "CreditNote",
             {
@@ -96,31 +110,44 @@ def credit_note_frames(
                 "content_hash": content_hash(document),
             }
         )
-    allocations = [
-        {
-            "allocation_key": a["allocation_key"],
-            "credit_note_key": a["credit_note_key"],
-            "invoice_key": a["invoice_key"],
-            "day": a["day"],
-            "Date": a["date"],
-            "Amount": a["amount"],
-        }
-        for a in ledger["credit_allocations"].to_dict("records")
-        if a["credit_note_key"] in kept
-    ]
-    refunds = [
-        {
-            "payment_key": r["refund_key"],
-            "credit_note_key": r["credit_note_key"],
-            "day": r["day"],
-            "Date": r["date"],
-            "Amount": r["amount"],
-            "AccountCode": mapping.accounts.payments,
-            "Reference": f"{r['refund_key'].split(':', 1)[0].title()} refund {r['refund_key'].rsplit(':', 1)[-1]}",
-        }
-        for r in ledger["refunds"].to_dict("records")
-        if r["credit_note_key"] in kept
-    ]
+    allocations, refunds = [], []
+    for a in ledger["credit_allocations"].to_dict("records"):
+        if a["credit_note_key"] not in kept:
+            continue
+        on, locked = place(a["allocation_key"], a["day"], a["date"])
+        if locked:
+            source, _, source_id = a["credit_note_key"].split(":", 2)
+            problems.append((source, "credit_note", source_id, a["day"], f"its allocation is {locked}"))
+            continue
+        allocations.append(
+            {
+                "allocation_key": a["allocation_key"],
+                "credit_note_key": a["credit_note_key"],
+                "invoice_key": a["invoice_key"],
+                "day": a["day"],
+                "Date": on,
+                "Amount": a["amount"],
+            }
+        )
+    for r in ledger["refunds"].to_dict("records"):
+        if r["credit_note_key"] not in kept:
+            continue
+        on, locked = place(r["refund_key"], r["day"], r["date"])
+        if locked:
+            source, _, source_id = r["credit_note_key"].split(":", 2)
+            problems.append((source, "credit_note", source_id, r["day"], f"its refund is {locked}"))
+            continue
+        refunds.append(
+            {
+                "payment_key": r["refund_key"],
+                "credit_note_key": r["credit_note_key"],
+                "day": r["day"],
+                "Date": on,
+                "Amount": r["amount"],
+                "AccountCode": mapping.accounts.payments,
+                "Reference": f"{r['refund_key'].split(':', 1)[0].title()} refund {r['refund_key'].rsplit(':', 1)[-1]}",
+            }
+        )
     frames = {
         "credit_notes": pd.DataFrame(notes, columns=CREDIT_NOTE_COLUMNS),
         "credit_allocations": pd.DataFrame(allocations, columns=ALLOCATION_COLUMNS),

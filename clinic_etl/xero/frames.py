@@ -23,6 +23,7 @@ from clinic_etl.mapping import Mapping
 from clinic_etl.xero.credit_frames import credit_note_frames
 from clinic_etl.xero.fields import fitted, limits, one_line
 from clinic_etl.xero.lines import inclusive_tax, quantity_price
+from clinic_etl.xero.lock_dates import MOVED_COLUMNS, placed
 from clinic_etl.xero.org import XeroOrg
 
 CONTACT_COLUMNS = ["contact_key", "Name", "FirstName", "LastName", "EmailAddress", "content_hash", "day"]
@@ -319,6 +320,7 @@ def to_xero(
     rules = _Rules(mapping, org)
     invoices: dict[str, list] = {column: [] for column in INVOICE_COLUMNS}
     problems, held = [], []
+    moved: list[dict] = []  # dated in Xero's locked period, moved to the first open day (rules.locked_period: move)
     wanted = set(mapping.filters.businesses)
     for inv in _records(ledger["invoices"]):
         if wanted and inv["business_id"] not in wanted:
@@ -335,6 +337,15 @@ def to_xero(
             held.append(inv)
             continue
         issued = date.fromisoformat(inv["issue_date"])
+        if inv["status"] != "deleted":
+            on, locked = placed(issued.isoformat(), org.lock_date, mapping.rules.locked_period)
+            if locked:
+                problems.append((source, inv["source_id"], inv["day"], locked))
+                held.append(inv)
+                continue
+            if on != issued.isoformat():
+                moved.append({"key": inv["invoice_key"], "day": inv["day"], "from": issued.isoformat(), "to": on})
+                issued = date.fromisoformat(on)
         document, too_long = _fitted_invoice(
             {
                 "InvoiceNumber": f"{mapping.invoice_number_prefix}{inv['number']}",
@@ -362,7 +373,7 @@ def to_xero(
         for column in INVOICE_COLUMNS:  # a list per column, not a dict per invoice kept until the frame is made
             invoices[column].append(row[column])
     invoice_frame = pd.DataFrame(invoices if invoices["invoice_key"] else [], columns=INVOICE_COLUMNS)
-    credit, credit_problems = credit_note_frames(ledger, mapping, org, content_hash)
+    credit, credit_problems = credit_note_frames(ledger, mapping, org, content_hash, moved)
     used = set(invoice_frame["contact_key"]) | set(credit["credit_notes"]["contact_key"])
     contacts, unsendable = contacts_frame(ledger["contacts"][ledger["contacts"]["contact_key"].isin(used)])
     if unsendable:  # an invoice goes only with its contact
@@ -391,6 +402,16 @@ def to_xero(
         if p["invoice_key"] in numbers
     ]
     held_payments: list[dict] = []
+    for p in list(payments):  # a payment dated in the locked period: moved, or held back with its reason
+        on, locked = placed(p["Date"], org.lock_date, mapping.rules.locked_period)
+        if locked:
+            source, _, source_id = p["invoice_key"].split(":", 2)
+            problems.append((source, source_id, p["day"], f"its payment {p['payment_key']} is {locked}"))
+            payments.remove(p)
+            held_payments.append(p)
+        elif on != p["Date"]:
+            moved.append({"key": p["payment_key"], "day": p["day"], "from": p["Date"], "to": on})
+            p["Date"] = on
     if not mapping.rules.sync_payments:  # rules.sync_payments: false: neither written nor taken off
         payments, held_payments = [], payments
     if payments and not org.accepts_payments(mapping.accounts.payments):
@@ -428,6 +449,7 @@ def to_xero(
         # payments held back (their reasons are in the rejects): left as they are in Xero, neither made nor reversed
         "held_payments": held_payments_frame,
         "excluded": ledger["excluded"],  # kept out by a named rule: the source's own and the mapping's
+        "moved": pd.DataFrame(moved, columns=MOVED_COLUMNS),  # dated on the first open day past Xero's lock date
         **credit,
         # invoices held back (their reasons are in the rejects): the reconciliation accounts for their money
         "held": pd.DataFrame(

@@ -16,6 +16,7 @@ from clinic_etl.xero.load_invoices import load_invoices, void_removed
 from clinic_etl.xero.load_payments import load_payments
 from clinic_etl.xero.outcome import LoadContext
 from clinic_etl.xero.pending import resolve_pending
+from clinic_etl.xero.send_invoices import send_invoices
 
 
 def load_documents(
@@ -26,9 +27,11 @@ def load_documents(
     currency: str,
     *,
     run_id: str,
+    send: bool = False,
 ) -> pd.DataFrame:
     """The outcome of every record (OUTCOME_COLUMNS); each write is recorded in the state store under ``run_id``
-    as it succeeds, so the writes of an attempt that fails part-way are on record too."""
+    as it succeeds, so the writes of an attempt that fails part-way are on record too. `send`: Xero e-mails each
+    approved invoice to its contact, once (the mapping's send_invoices)."""
     ctx = LoadContext(client, store, client.tenant_id, default_day, run_id)
     held = documents.get("held_payments", pd.DataFrame(columns=["payment_key"]))
     ctx.payments_frozen = bool(held.attrs.get("all"))
@@ -45,4 +48,6 @@ def load_documents(
     load_payments(ctx, refunds, notes, note_ids, kind=CREDIT_NOTE)
     void_removed(ctx, documents["invoices"])
     void_removed(ctx, notes, CREDIT_NOTE)
+    if send:
+        send_invoices(ctx, documents["invoices"], documents["contacts"], invoice_ids)
     return ctx.frame()

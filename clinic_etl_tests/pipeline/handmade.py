@@ -126,26 +126,29 @@ def ledger(
 
 
 def org_of(client) -> XeroOrg:
+    """The organisation as the run reads it (accounts, tax rates, tracking, lock dates)."""
     return XeroOrg.from_api(
         client.get("Accounts")["Accounts"],
         client.get("TaxRates")["TaxRates"],
         client.get("TrackingCategories")["TrackingCategories"],
+        (client.get("Organisation").get("Organisations") or [{}])[0],
     )
 
 
-def loader(sandbox, mapping: Mapping | None = None):
+def loader(sandbox, mapping: Mapping | None = None, *, strict: bool = True):
+    """(run, client, store): `run(ledger)` maps it with `mapping` and loads it; with `strict`, nothing may be held
+    back (else `run.rejected` holds the last run's rejects)."""
     store, client = sandbox.store(), sandbox.xero()
-    org = XeroOrg.from_api(
-        client.get("Accounts")["Accounts"],
-        client.get("TaxRates")["TaxRates"],
-        client.get("TrackingCategories")["TrackingCategories"],
-    )
     runs = iter(range(1, 100))
+    chosen = mapping or Mapping()
 
     def run(frames: dict) -> dict[str, list[str]]:
-        documents, rejected = to_xero(frames, mapping or Mapping(), org)
-        assert rejected.empty, rejected.to_dict("records")
-        outcome = load_documents(client, store, documents, DAY, "AUD", run_id=f"run-{next(runs)}")
+        documents, rejected = to_xero(frames, chosen, org_of(client))
+        assert rejected.empty or not strict, rejected.to_dict("records")
+        run.rejected, run.documents = rejected, documents
+        outcome = load_documents(
+            client, store, documents, DAY, "AUD", run_id=f"run-{next(runs)}", send=chosen.send_invoices
+        )
         return {a: sorted(outcome.loc[outcome["action"] == a, "key"]) for a in outcome["action"].unique()}
 
     return run, client, store

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import admin, auth, contacts, creditnotes, idempotency, invoices, payments, settings
+from . import admin, auth, contacts, creditnotes, email, idempotency, invoices, payments, settings
 from .context import Ctx
 from .org import SANDBOX_TENANT_ID, seed
 from .ratelimit import ConcurrencyLimiter, check_and_count
@@ -190,7 +190,8 @@ class Simulator:
         parts = [unquote(p) for p in incoming.path[len(PREFIX) :].split("/") if p]
         resource = RESOURCES.get(parts[0].lower()) if parts else None
         sub = parts[2].lower() if len(parts) > 2 else None
-        if resource is None or len(parts) > 4 or (sub and (resource, sub) != ("CreditNotes", "allocations")):
+        nested = {("CreditNotes", "allocations"), ("Invoices", "email")}
+        if resource is None or len(parts) > 4 or (sub and (resource, sub) not in nested):
             return not_found()
         ref, sub_ref = (parts[1] if len(parts) > 1 else None), (parts[3] if len(parts) > 3 else None)
         if incoming.method == "GET":
@@ -219,6 +220,8 @@ class Simulator:
             return settings.handle(ctx, resource, method, ref, ims)
         if sub == "allocations" and ref is not None:
             return creditnotes.allocations(ctx, method, ref, sub_ref, body)
+        if sub == "email" and ref is not None and sub_ref is None:
+            return email.send(ctx, method, ref)
         handlers = {
             "Contacts": contacts.handle,
             "Invoices": invoices.handle,
@@ -242,6 +245,19 @@ class Simulator:
             if name == "faults" and method == "DELETE":
                 tx.conn.execute("DELETE FROM faults")
                 return Resp(200, {"faults": []})
+            if name == "lock_date" and method == "POST":  # test-only: set the organisation's lock dates
+                try:
+                    spec = json.loads(incoming.body or b"null")
+                except json.JSONDecodeError:
+                    return Resp(400, {"error": "body must be JSON"})
+                org = tx.get("org", SANDBOX_TENANT_ID) or {}
+                org = {
+                    **org,
+                    "_period_lock_date": spec.get("PeriodLockDate"),
+                    "_end_of_year_lock_date": spec.get("EndOfYearLockDate"),
+                }
+                tx.put("org", SANDBOX_TENANT_ID, SANDBOX_TENANT_ID, org, updated_ms=int(self.clock() * 1000))
+                return Resp(200, {"PeriodLockDate": spec.get("PeriodLockDate")})
             if name == "stats" and method == "GET":
                 return Resp(200, admin.stats(tx))
             if name == "stats" and method == "DELETE":

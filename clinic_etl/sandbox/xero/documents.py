@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import contacts
+from . import contacts, locks
 from .context import Ctx, new_id, read_date
 from .rules import CREATE_STATUSES, build_line, merge_lines, totals, transition_error
 from .serialize import dec, money
@@ -236,6 +236,8 @@ def _apply(
         if value:
             doc[key] = value
     doc.setdefault("Date", ctx.today().isoformat())
+    if doc.get("Status") not in ("DRAFT", "SUBMITTED", "DELETED", "VOIDED"):
+        locks.check(ctx, doc["Date"], errors)
     if "DueDate" not in doc and (due := _default_due(ctx, doc["Type"], doc["Date"])):
         doc["DueDate"] = due
     base = ctx.org().get("BaseCurrency", "AUD")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import batch, query
+from . import batch, locks, query
 from .context import Ctx, new_id, read_date
 from .creditnotes import credit_note_out
 from .documents import CREDIT_NOTE, INVOICE, Spec, balance_change, find
@@ -85,6 +85,7 @@ def _create(ctx: Ctx, element: dict[str, Any], errors: list[str]) -> dict[str, A
     target = _document(ctx, element, errors)
     acct = _account(ctx, element, errors)
     when = read_date(element, "Date", errors)
+    locks.check(ctx, when, errors)
     if "Date" not in element:
         errors.append("The payment Date must be specified.")
     amount = q(element.get("Amount", 0))

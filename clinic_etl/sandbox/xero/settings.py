@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import query
+from . import locks, query
 from .context import Ctx
 from .serialize import Resp, envelope, ms_datetime, not_found, problem, q
 
@@ -50,7 +50,7 @@ def handle(ctx: Ctx, resource: str, method: str, ref: str | None, ims: str | Non
     if method != "GET":
         return Resp(405, problem(405, "Method Not Allowed", f"{method} is not supported by the sandbox here"))
     if resource == "Organisation":
-        return Resp(200, envelope("Organisations", [ctx.org()], ctx.now_ms))
+        return Resp(200, envelope("Organisations", [locks.organisation_out(ctx.org())], ctx.now_ms))
     if resource == "Accounts":
         since = query.modified_since(ims)
         accounts = [a for a in ctx.accounts() if since(a["UpdatedDateUTC"])]
