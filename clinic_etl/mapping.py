@@ -6,6 +6,7 @@ Defaults fit a Xero Australian organisation's standard chart: revenue account 20
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +44,7 @@ class Tracking(_Strict):
 
 class Filters(_Strict):
     businesses: list[str] = Field(default_factory=list, description="Only these business ids (empty: all).")
+    practitioners: list[str] = Field(default_factory=list, description="Only these practitioner ids (empty: all).")
 
 
 class Rules(_Strict):
@@ -52,6 +54,16 @@ class Rules(_Strict):
     issued_from: date | None = Field(None, description="Only invoices issued on or after this day.")
     issued_until: date | None = Field(None, description="Only invoices issued on or before this day.")
     sync_payments: bool = Field(True, description="Write payments (false: leave Xero's payments as they are).")
+    only_paid: bool = Field(False, description="Only invoices paid (or closed) at the source.")
+    skip_zero_total: bool = Field(False, description="Keep invoices of 0.00 out of Xero.")
+    skip_bill_to: str | None = Field(
+        None,
+        description="A regular expression (case-insensitive): invoices billed to a match (an insurer, a third"
+        " party) stay out of Xero.",
+    )
+    skip_item_codes: list[str] = Field(
+        default_factory=list, description="Invoices with a line of one of these item codes stay out of Xero."
+    )
     locked_period: str = Field(
         "quarantine",
         pattern="^(quarantine|move)$",
@@ -102,10 +114,13 @@ class Mailchimp(_Strict):
     days_overdue: int = Field(7, ge=1, le=365, description="Days past its DueDate before an invoice is followed up.")
     follow_up_every_days: int = Field(14, ge=1, le=365, description="At most one follow-up per invoice per N days.")
     merge_names: bool = Field(
-        True, description="Send the debtor's first and last name as FNAME and LNAME (an audience's default merge fields)."
+        True,
+        description="Send the debtor's first and last name as FNAME and LNAME (an audience's default merge fields).",
     )
     alert_overdue_total: Decimal | None = Field(
-        None, ge=0, description="Overdue money (this sync's invoices past their DueDate) above which a warning check fails."
+        None,
+        ge=0,
+        description="Overdue money (this sync's invoices past their DueDate) above which a warning check fails.",
     )
 
 
@@ -122,6 +137,15 @@ class Mapping(_Strict):
     rules: Rules = Rules()
     gohighlevel: GoHighLevel | None = None  # new patients into GoHighLevel (off unless present)
     mailchimp: Mailchimp | None = None  # overdue invoices followed up through Mailchimp (off unless present)
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> Mapping:
+        if self.rules.skip_bill_to:
+            try:
+                re.compile(self.rules.skip_bill_to)
+            except re.error as exc:
+                raise ValueError(f"rules.skip_bill_to is not a valid regular expression: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _write_offs_need_an_account(self) -> Mapping:

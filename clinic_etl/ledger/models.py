@@ -68,6 +68,9 @@ class LedgerInvoice(_Ledger):
     total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp")
     tax_total: Series[object] = pa.Field(description="Tax, Decimal")
     url: Series[str] = pa.Field(nullable=True, description="Link back to the source record")
+    bill_to: Series[str] = pa.Field(
+        nullable=True, description="Who the invoice is billed to, as the source says (personal data: rules only)"
+    )
 
     @pa.check("total", "tax_total")
     def _money(cls, series: pd.Series) -> pd.Series:

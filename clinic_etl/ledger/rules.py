@@ -5,8 +5,14 @@ they are accounted for (in the run's counts and the UI), never silent:
 - `only_approved`: an invoice not yet approved at the source (status draft) stays out of Xero until it is
   (`only_approved`), rather than going to Xero as a DRAFT;
 - `issued_from` / `issued_until`: only invoices issued in that range (`issue_date_range`);
+- `only_paid`: only invoices paid (or closed) at the source (`only_paid`);
+- `skip_zero_total`: invoices of 0.00 (`zero_total`);
+- `skip_bill_to`: invoices billed to a match of the pattern, e.g. an insurer or another third party (`bill_to`);
+- `skip_item_codes`: invoices with a line of one of these item codes (`item_code`);
+- the mapping's `filters.businesses` and `filters.practitioners`: only those (`businesses`, `practitioners`);
 - `sync_payments: false`: no payment is written or taken off in Xero (`payments_off`); the Xero frames leave the
   payments already there as they are.
+The first rule that matches an invoice is the one it is listed under.
 An invoice kept out takes its lines, payments and credit allocations with it.
 
 `closed_invoices` decides what an invoice closed at the source without a payment the API shows (ledger status
@@ -17,10 +23,12 @@ booked to `accounts.bad_debts`) allocated to the invoice on the day it was close
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from clinic_etl.ledger.models import ledger_frame
-from clinic_etl.mapping import Rules
+from clinic_etl.mapping import Filters, Rules
 
 
 def _exclude(frame: pd.DataFrame, key: str, amount: str | None, rule: str) -> pd.DataFrame:
@@ -83,14 +91,31 @@ def written_off(ledger: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return result
 
 
-def apply_rules(ledger: dict[str, pd.DataFrame], rules: Rules) -> dict[str, pd.DataFrame]:
+def apply_rules(
+    ledger: dict[str, pd.DataFrame], rules: Rules, filters: Filters | None = None
+) -> dict[str, pd.DataFrame]:
     if rules.closed_invoices == "written_off":
         ledger = written_off(ledger)
     invoices = ledger["invoices"]
     out = []
     checks = []
+    if filters is not None and filters.businesses:
+        checks.append(("businesses", ~invoices["business_id"].isin(filters.businesses)))
+    if filters is not None and filters.practitioners:
+        checks.append(("practitioners", ~invoices["practitioner_id"].isin(filters.practitioners)))
     if rules.only_approved:
         checks.append(("only_approved", invoices["status"] == "draft"))
+    if rules.only_paid:
+        checks.append(("only_paid", ~invoices["status"].isin(["paid", "closed", "deleted"])))
+    if rules.skip_zero_total:
+        checks.append(("zero_total", invoices["total"].map(lambda v: v == 0).astype(bool)))
+    if rules.skip_bill_to:
+        pattern = re.compile(rules.skip_bill_to, re.IGNORECASE)
+        checks.append(("bill_to", invoices["bill_to"].map(lambda t: bool(isinstance(t, str) and pattern.search(t)))))
+    if rules.skip_item_codes:
+        lines = ledger["lines"]
+        coded = set(lines.loc[lines["item_code"].isin(rules.skip_item_codes), "invoice_key"])
+        checks.append(("item_code", invoices["invoice_key"].isin(coded)))
     if rules.issued_from is not None:
         checks.append(("issue_date_range", invoices["issue_date"] < rules.issued_from.isoformat()))
     if rules.issued_until is not None:

@@ -310,7 +310,7 @@ def payment_reference(payment_key: str) -> str:
 def to_xero(
     ledger: dict[str, pd.DataFrame], mapping: Mapping, org: XeroOrg
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    ledger = apply_rules(complete(ledger), mapping.rules)  # a source without credit notes may leave them out
+    ledger = apply_rules(complete(ledger), mapping.rules, mapping.filters)  # credit notes may be left out
     # one sort and one pass over the lines (not a frame per invoice): each invoice's line positions, in line order
     lines = ledger["lines"].sort_values("line_no", kind="stable")
     columns = {field: lines[field].tolist() for field in (*LINE_FIELDS, "tax")}
@@ -321,10 +321,7 @@ def to_xero(
     invoices: dict[str, list] = {column: [] for column in INVOICE_COLUMNS}
     problems, held = [], []
     moved: list[dict] = []  # dated in Xero's locked period, moved to the first open day (rules.locked_period: move)
-    wanted = set(mapping.filters.businesses)
     for inv in _records(ledger["invoices"]):
-        if wanted and inv["business_id"] not in wanted:
-            continue
         source = inv["invoice_key"].split(":", 1)[0]
         try:
             items = (

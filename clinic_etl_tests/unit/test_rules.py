@@ -47,3 +47,44 @@ def test_payments_off_lists_them_as_excluded_and_leaves_them_to_the_xero_frames(
     assert len(out["payments"]) == 2  # the Xero frames hold them, so Xero's payments stay as they are
     assert sorted(out["excluded"]["record_key"]) == ["test:allocation:1", "test:allocation:2"]
     assert set(out["excluded"]["rule"]) == {"payments_off"}
+
+
+def test_only_paid_zero_totals_bill_to_item_codes_businesses_and_practitioners():
+    from clinic_etl.mapping import Filters
+
+    base = frames()
+    base["invoices"]["bill_to"] = base["invoices"]["bill_to"].astype(object)
+    base["invoices"].loc[0, "bill_to"] = "ACME Health Insurance\\nPO Box 1"
+    base["invoices"].loc[1, "business_id"], base["invoices"].loc[1, "practitioner_id"] = "b2", "p2"
+    base["lines"].loc[1, "item_code"] = "WC-1"
+
+    base["invoices"].loc[0, "status"] = "paid"
+
+    def kept(rules=None, filters=None):
+        out = apply_rules(base, rules or Rules(), filters)
+        excluded = dict(zip(out["excluded"]["record_key"], out["excluded"]["rule"], strict=True))
+        return list(out["invoices"]["invoice_key"]), excluded
+
+    assert kept(Rules(only_paid=True)) == (["test:bill:1"], {"test:bill:2": "only_paid"})  # bill 2 is a draft
+    assert kept(Rules(skip_bill_to=r"insur")) == (["test:bill:2"], {"test:bill:1": "bill_to"})
+    assert kept(Rules(skip_bill_to=r"medicare")) == (["test:bill:1", "test:bill:2"], {})
+    assert kept(Rules(skip_item_codes=["WC-1"])) == (["test:bill:1"], {"test:bill:2": "item_code"})
+    assert kept(filters=Filters(businesses=["b2"])) == (["test:bill:2"], {"test:bill:1": "businesses"})
+    assert kept(filters=Filters(practitioners=["p1"])) == (
+        [],
+        {"test:bill:1": "practitioners", "test:bill:2": "practitioners"},
+    )
+    zero = frames()
+    zero["invoices"].loc[0, "total"] = D("0.00")
+    out = apply_rules(zero, Rules(skip_zero_total=True))
+    assert list(out["excluded"]["rule"]) == ["zero_total"] and list(out["excluded"]["amount"]) == [D("0.00")]
+
+
+def test_a_bad_pattern_is_refused_when_the_mapping_loads():
+    import pytest
+    from pydantic import ValidationError
+
+    from clinic_etl.mapping import Mapping
+
+    with pytest.raises(ValidationError, match="rules.skip_bill_to is not a valid regular expression"):
+        Mapping(rules=Rules(skip_bill_to="(unclosed"))

@@ -35,6 +35,7 @@ KEEP: dict[str, list[str]] = {
         "business_id",
         "practitioner_id",
         "appointment_id",
+        "invoice_to",  # the bill-to text (personal data): only matched by the mapping's rules, never logged
     ],
     "invoice_items": [
         "id",

@@ -114,6 +114,7 @@ class RawInvoice(_Raw):
     archived_at: Series[str] = pa.Field(nullable=True)
     deleted_at: Series[str] = pa.Field(nullable=True)
     updated_at: Series[str]
+    invoice_to: Series[str] | None = pa.Field(nullable=True, description="Bill-to text: personal data, never logged")
 
     @pa.check("id", "patient_id", "business_id", "practitioner_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -277,4 +278,4 @@ class RawPatient(_Raw):
         return _no_surrogate(value)
 
 
-PRIVATE = frozenset({"first_name", "last_name", "email", "name"})
+PRIVATE = frozenset({"first_name", "last_name", "email", "name", "invoice_to"})

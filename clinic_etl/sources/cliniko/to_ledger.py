@@ -149,7 +149,7 @@ def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[st
     days: dict[str, str] = {}
     for n, r in enumerate(records, start=1):
         days.setdefault(source_id_of(r.get("id"), n), day_of(r, window))
-    invoices, bad_invoices = validate_rows(raw_invoices, RawInvoice, SOURCE, "invoice")
+    invoices, bad_invoices = validate_rows(raw_invoices, RawInvoice, SOURCE, "invoice", private=PRIVATE)
     items, bad_items = validate_rows(raw_items, RawInvoiceItem, SOURCE, "invoice_item", private=PRIVATE)
     patients, bad_patients = validate_rows(raw_patients, RawPatient, SOURCE, "patient", private=PRIVATE)
     invoices = _with_columns(invoices, KEEP["invoices"])
@@ -230,6 +230,7 @@ def to_ledger(raw: dict[str, pd.DataFrame], window: SyncWindow) -> tuple[dict[st
                 "total": total,
                 "tax_total": to_decimal(inv["tax_amount"]),
                 "url": None,
+                "bill_to": inv.get("invoice_to") or None,
             }
         )
         lines += invoice_lines
