@@ -116,15 +116,20 @@ class XeroClient(ApiClient):
             return self.credit_notes_by_number(numbers)
         return self.invoices_by_number(numbers)
 
-    def contact_by_name(self, name: str) -> dict | None:
-        escaped = name.replace('"', "")
-        rows = self.get("Contacts", where=f'Name=="{escaped}"').get("Contacts") or []
-        return rows[0] if rows else None
+    def contacts_where(self, field: str, values: Iterable[str]) -> dict[str, dict]:
+        """Contacts whose `field` (ContactNumber, Name) is one of `values`, by that value (the first if several): a
+        `where` of ORed values, a chunk at a time, so finding 50 contacts costs a few calls, not 50."""
+        wanted = sorted({v.replace('"', "") for v in values})
+        found: dict[str, dict] = {}
+        for start in range(0, len(wanted), NUMBERS_PER_QUERY // 2):
+            chunk = wanted[start : start + NUMBERS_PER_QUERY // 2]
+            where = " OR ".join(f'{field}=="{v}"' for v in chunk)
+            for row in self.get_all("Contacts", "Contacts", where=where):
+                found.setdefault(str(row.get(field)), row)
+        return found
 
     def contact_by_number(self, contact_number: str) -> dict | None:
-        escaped = contact_number.replace('"', "")
-        rows = self.get("Contacts", where=f'ContactNumber=="{escaped}"').get("Contacts") or []
-        return rows[0] if rows else None
+        return self.contacts_where("ContactNumber", [contact_number]).get(contact_number.replace('"', ""))
 
     # ---- writes
     def delete(self, resource: str) -> dict:

@@ -38,14 +38,18 @@ def _send(ctx: LoadContext, method: str, elements: list[dict]) -> dict[str, tupl
     results = {
         r.get("ContactNumber", ""): (r, errors_of(r)) for r in ctx.client.write_batches(method, "Contacts", elements)
     }
+    taken = [e for e in elements if _name_taken(results.get(e["ContactNumber"], ({}, []))[1])]
+    by_number = (
+        ctx.client.contacts_where("ContactNumber", [e["ContactNumber"] for e in taken]) if method == "PUT" else {}
+    )
+    unnumbered = [e for e in taken if e["ContactNumber"] not in by_number]
+    by_name = (
+        ctx.client.contacts_where("Name", [e["Name"] for e in unnumbered]) if method == "PUT" and unnumbered else {}
+    )
     retry = []
-    for element in elements:
+    for element in taken:
         key = element["ContactNumber"]
-        if not _name_taken(results.get(key, ({}, []))[1]):
-            continue
-        existing = ctx.client.contact_by_number(key) if method == "PUT" else None
-        if existing is None and method == "PUT":
-            existing = _same_person(ctx.client.contact_by_name(element["Name"]), element)
+        existing = by_number.get(key) or _same_person(by_name.get(element["Name"]), element)
         if existing:
             results[key] = ({**existing, "adopted": True}, [])
         else:

@@ -45,8 +45,10 @@ def resolve_pending(ctx: LoadContext, documents: dict[str, pd.DataFrame], curren
 
 
 def _contacts(ctx: LoadContext, notes: list[PendingWrite]) -> None:
-    for note in notes:
-        found = ctx.client.contact_by_number(note.number or note.source_key)
+    numbers = [note.number or note.source_key for note in notes]
+    by_number = ctx.client.contacts_where("ContactNumber", numbers) if notes else {}
+    for note, number in zip(notes, numbers, strict=True):
+        found = by_number.get(number)
         if found and found.get("ContactID"):
             status = found.get("ContactStatus", "ACTIVE")
             ctx.save("contact", note.source_key, found["ContactID"], action="adopted", content_hash=None, status=status)
