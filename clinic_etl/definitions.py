@@ -11,8 +11,10 @@ import warnings
 
 import dagster as dg
 
+from clinic_etl.alerts import alert_sensors
 from clinic_etl.assets import sync_assets
-from clinic_etl.deployment import resources
+from clinic_etl.assets.engage import engage_assets
+from clinic_etl.deployment import engage_resources, resources
 from clinic_etl.mapping import MappingError, load_mapping
 from clinic_etl.partitions import daily_partitions
 from clinic_etl.settings import Settings, SettingsError
@@ -24,8 +26,9 @@ SYNC_JOB = "daily_sync"
 
 
 def build_definitions(settings: Settings, *, dry_run: bool = False) -> dg.Definitions:
-    load_mapping(settings.config_path)  # a bad mapping file stops here, before any run
-    assets = sync_assets(daily_partitions(settings))
+    mapping = load_mapping(settings.config_path)  # a bad mapping file stops here, before any run
+    partitions = daily_partitions(settings)
+    assets = sync_assets(partitions) + engage_assets(partitions, mapping)  # engage: off unless in the mapping
     # The steps are short and sequential and pass personal data in memory: one process per run, no per-step
     # process start-up (which dominated a daily run's wall time) and nothing pickled to disk.
     job = dg.define_asset_job(
@@ -36,7 +39,9 @@ def build_definitions(settings: Settings, *, dry_run: bool = False) -> dg.Defini
         jobs=[job],
         # at 03:00 practice time, sync the day that just ended
         schedules=[dg.build_schedule_from_partitioned_job(job, hour_of_day=3)],
-        resources=resources(settings, dry_run=dry_run),
+        # a failed run, a failed check: a webhook and/or an e-mail, when configured (CLINIC_ETL_ALERT_*)
+        sensors=alert_sensors() if settings.alerts_on and not dry_run else [],
+        resources={**resources(settings, dry_run=dry_run), **engage_resources(settings, mapping)},
         executor=dg.in_process_executor,
     )
 

@@ -97,6 +97,8 @@ def print_sync(console: Console, run: SyncRun, currency: str, held: list[Quarant
     for rule, (count, amount, ids) in sorted(rules.items()):
         shown = ", ".join(ids[:6]) + (", ..." if count > 6 else "")
         console.print(f"kept out by rule {rule}: {count} ({amount:,.2f} {currency}): {shown}", highlight=False)
+    for line in engage_lines(run, currency):
+        console.print(line, markup=False, highlight=False)
     for step, kind, message in run.failures[:5]:
         console.print(f"[red]{step} failed[/] ({kind}): {message}", markup=True, highlight=False)
     if held:
@@ -114,3 +116,26 @@ def quarantine_table(rows: list[QuarantineRecord]) -> Table:
             q.partition_key, f"{q.source}:{q.entity}:{q.source_id}", q.reason, f"{q.first_seen:%Y-%m-%d %H:%M}"
         )
     return table
+
+
+def engage_lines(run: SyncRun, currency: str) -> list[str]:
+    """One line per outbound system the mapping file turned on (counts and money only)."""
+    lines = []
+    ghl = run.engage.get("gohighlevel_onboarding")
+    if ghl is not None:
+        n = lambda key: int(ghl.get(key, 0) or 0)  # noqa: E731
+        lines.append(
+            f"GoHighLevel: {n('new_patients')} patient(s) booked a first appointment; {n('created')} contact(s) "
+            f"created, {n('matched')} matched, {n('tagged')} tagged, {n('enrolled')} added to the workflow, "
+            f"{n('updated')} updated; not sent: {n('declined')} without consent, {n('skipped')} skipped."
+        )
+    chimp = run.engage.get("mailchimp_follow_ups")
+    if chimp is not None:
+        m = lambda key: int(chimp.get(key, 0) or 0)  # noqa: E731
+        total = Decimal(str(chimp.get("overdue_total", "0") or "0"))
+        lines.append(
+            f"Mailchimp (as of {chimp.get('as_of', run.last)}): {m('overdue_invoices')} overdue invoice(s), "
+            f"{currency} {total:,.2f}; {m('followed_up')} followed up, {m('tagged')} debtor(s) tagged, "
+            f"{m('untagged')} untagged (paid); {m('skipped')} skipped, {m('failed')} to retry."
+        )
+    return lines

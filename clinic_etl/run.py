@@ -18,7 +18,10 @@ from clinic_etl.settings import Settings
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 STAGES = ("source_records", "practice_ledger", "xero_documents", "xero_sync", "xero_reconciliation")
-OUTAGES = frozenset({"ApiConnectionError", "InternalServerError", "AuthenticationError", "PermissionDeniedError"})
+ENGAGE = ("gohighlevel_onboarding", "mailchimp_follow_ups")  # on when the mapping file has their sections
+OUTAGES = frozenset(
+    {"ApiConnectionError", "InternalServerError", "AuthenticationError", "PermissionDeniedError", "QuotaSpent"}
+)
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the CLI reports what happened itself
 
 Progress = Callable[[str, str], None]  # (stage, "started" | "done" | "failed")
@@ -92,6 +95,7 @@ class SyncRun:
     failures: list[tuple[str, str, str]]  # (step, error class, message)
     source_calls: int
     dry_run: bool = False
+    engage: dict[str, dict[str, object]] = field(default_factory=dict)  # ENGAGE asset -> the run's figures
 
     @property
     def outage(self) -> bool:
@@ -183,4 +187,27 @@ def run_sync(
         DayFigures(d, ledger.get(d, {}), documents.get(d, {}), load.get(d, {}), rec.get(d, {})) for d in sorted(ledger)
     ]
     raw = next(iter(_by_day(result, "source_records").values()), {})
-    return SyncRun(result, first, last, days, _failures(result), int(raw.get("api_calls", 0) or 0), dry_run)
+    calls = int(raw.get("api_calls", 0) or 0)
+    return SyncRun(result, first, last, days, _failures(result), calls, dry_run, _engage(result))
+
+
+def _engage(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
+    """The outbound assets' figures for the whole run: each day's counts summed, the last day's overdue list (the
+    follow-ups are sent as of the run's last day) and the run's own figures."""
+    out: dict[str, dict[str, object]] = {}
+    for asset in ENGAGE:
+        days = _by_day(result, asset)
+        if not days:
+            continue
+        last = days[max(days)]
+        totals: dict[str, object] = {}
+        for figures in days.values():
+            for key, value in figures.items():
+                if isinstance(value, int) and not isinstance(value, bool) and not key.startswith(("run_", "overdue")):
+                    totals[key] = int(totals.get(key, 0) or 0) + value
+        totals |= {k: v for k, v in last.items() if k.startswith(("run_", "overdue_")) or k == "as_of"}
+        exact = last.get("amounts")
+        if isinstance(exact, dict) and "overdue_total" in exact:
+            totals["overdue_total"] = exact["overdue_total"]
+        out[asset] = totals
+    return out

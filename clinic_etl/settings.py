@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,11 @@ CLIO_APP_FIX = (
 )
 
 
+MAILCHIMP_DC = re.compile(r"-[a-z]+\d+$")  # an API key's data-centre suffix: ...-us21
+GHL_LOCATION_FIX = "the sub-account's location id (in its URL: .../v2/location/<id>/...)"
+MAILCHIMP_AUDIENCE_FIX = "the audience (list) id: Audience > Settings > Audience name and defaults"
+
+
 class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and the fix."""
 
@@ -58,6 +64,8 @@ class Settings(BaseSettings):
     config_path: str | None = Field(None, validation_alias=_env("CLINIC_ETL_CONFIG"))
     dagster_home: str | None = Field(None, validation_alias=_env("DAGSTER_HOME"))
     xero_calls_per_minute: int = Field(60, ge=0, le=60, validation_alias=_env("CLINIC_ETL_XERO_CALLS_PER_MINUTE"))
+    # clinic_etl's share of Xero's 5,000 calls a day per organisation (the rest: other apps on it); 0: no quota
+    xero_calls_per_day: int = Field(4800, ge=0, le=5000, validation_alias=_env("CLINIC_ETL_XERO_CALLS_PER_DAY"))
     cliniko_calls_per_minute: int = Field(
         200, ge=0, le=200, validation_alias=_env("CLINIC_ETL_CLINIKO_CALLS_PER_MINUTE")
     )
@@ -75,6 +83,29 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, validation_alias=_env("CLINIC_ETL_SECRET_KEY"))
     xero_api_url: str | None = Field(None, validation_alias=_env("XERO_API_URL"))
     xero_identity_url: str | None = Field(None, validation_alias=_env("XERO_IDENTITY_URL"))
+    # the outbound systems (clinic_etl.engage): on when the mapping file has their section; the sandbox's simulators
+    # stand in for them unless a token or key is set
+    ghl_token: SecretStr | None = Field(None, validation_alias=_env("GHL_TOKEN"))
+    ghl_location_id: str | None = Field(None, validation_alias=_env("GHL_LOCATION_ID"))
+    ghl_base_url: str | None = Field(None, validation_alias=_env("GHL_BASE_URL"))
+    mailchimp_api_key: SecretStr | None = Field(None, validation_alias=_env("MAILCHIMP_API_KEY"))
+    mailchimp_audience_id: str | None = Field(None, validation_alias=_env("MAILCHIMP_AUDIENCE_ID"))
+    mailchimp_base_url: str | None = Field(None, validation_alias=_env("MAILCHIMP_BASE_URL"))
+    # where the call budgets live: unset, a SQLite file on this machine; redis://... or postgresql://... to hold them
+    # across machines (a secret: it may carry a password)
+    call_budget_url: SecretStr | None = Field(None, validation_alias=_env("CLINIC_ETL_CALL_BUDGET_URL"))
+    # alerts (off unless a webhook or an SMTP server is set; `clinic_etl.alerts`)
+    alert_webhook: SecretStr | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_WEBHOOK"))
+    alert_smtp_host: str | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_SMTP_HOST"))
+    alert_smtp_port: int = Field(587, ge=1, le=65535, validation_alias=_env("CLINIC_ETL_ALERT_SMTP_PORT"))
+    alert_smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", validation_alias=_env("CLINIC_ETL_ALERT_SMTP_TLS")
+    )
+    alert_smtp_user: str | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_SMTP_USER"))
+    alert_smtp_password: SecretStr | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_SMTP_PASSWORD"))
+    alert_smtp_from: str | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_SMTP_FROM"))
+    alert_smtp_to: str | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_SMTP_TO"))
+    alert_ui_url: str | None = Field(None, validation_alias=_env("CLINIC_ETL_ALERT_UI_URL"))
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +135,63 @@ class Settings(BaseSettings):
                 "https://ca.app.clio.com, https://au.app.clio.com)"
             )
         return value.strip()
+
+    @field_validator("alert_webhook", "alert_ui_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | str | None) -> SecretStr | str | None:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is not None:
+            parts = urlsplit(raw.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("is not an http(s) URL: give the full address, e.g. https://hooks.example.com/...")
+        return value
+
+    @field_validator("xero_calls_per_day")
+    @classmethod
+    def _day_quota(cls, value: int) -> int:
+        if 0 < value < 100:
+            raise ValueError(
+                "is too small: a re-run after a stop first reads back up to one batch (50) and the organisation, so "
+                "use 0 (no quota) or at least 100 (default 4800 of Xero's 5,000)"
+            )
+        return value
+
+    @field_validator("call_budget_url")
+    @classmethod
+    def _budget_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            scheme = urlsplit(value.get_secret_value().strip()).scheme.split("+")[0]
+            if scheme not in ("redis", "rediss", "postgresql", "postgres"):
+                raise ValueError(
+                    "names an unsupported budget store: use redis://host:6379/0 or postgresql://user@host/db "
+                    "(unset: a file on this machine)"
+                )
+        return value
+
+    @field_validator("alert_smtp_tls", mode="before")
+    @classmethod
+    def _tls(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("ghl_base_url", "mailchimp_base_url")
+    @classmethod
+    def _api_root(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
+            raise ValueError("is not an API root URL: use https://host[/path], or unset it for the default")
+        return value.strip().rstrip("/")
+
+    @field_validator("mailchimp_api_key")
+    @classmethod
+    def _mailchimp_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not MAILCHIMP_DC.search(value.get_secret_value().strip()):
+            raise ValueError(
+                "has no data-centre suffix (e.g. -us21): copy the whole key from Mailchimp (Profile > Extras > "
+                "API keys); the suffix picks https://<dc>.api.mailchimp.com"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -195,6 +283,24 @@ class Settings(BaseSettings):
                     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"',
                 )
             )
+        if self.alert_smtp_host is not None:
+            for name, value in (
+                ("CLINIC_ETL_ALERT_SMTP_FROM", self.alert_smtp_from),
+                ("CLINIC_ETL_ALERT_SMTP_TO", self.alert_smtp_to),
+            ):
+                if not value or "@" not in value:
+                    raise ValueError(
+                        f"{name} is not set (or not an address), and CLINIC_ETL_ALERT_SMTP_HOST needs it: the sender "
+                        "and the comma-separated recipients of the alerts"
+                    )
+        pairs = (
+            ("GHL_TOKEN", self.ghl_token, "GHL_LOCATION_ID", self.ghl_location_id, GHL_LOCATION_FIX),
+            ("MAILCHIMP_API_KEY", self.mailchimp_api_key, "MAILCHIMP_AUDIENCE_ID", self.mailchimp_audience_id,
+             MAILCHIMP_AUDIENCE_FIX),
+        )  # fmt: skip
+        for given, value, needed, other, fix in pairs:
+            if value is not None and other is None:
+                raise ValueError(f"{needed} is not set, and {given} needs it: {fix}")
         if missing:
             name, fix = missing[0]
             others = f" (also missing: {', '.join(n for n, _ in missing[1:])})" if len(missing) > 1 else ""
@@ -219,6 +325,16 @@ class Settings(BaseSettings):
         )
 
     @property
+    def real_ghl(self) -> bool:
+        """GoHighLevel itself (or a server standing in for it) rather than the embedded simulator."""
+        return self.source not in SANDBOXES or self.ghl_token is not None
+
+    @property
+    def real_mailchimp(self) -> bool:
+        """Mailchimp itself (or a server standing in for it) rather than the embedded simulator."""
+        return self.source not in SANDBOXES or self.mailchimp_api_key is not None
+
+    @property
     def state_dir(self) -> Path:
         """Where clinic_etl keeps local files: $DAGSTER_HOME/clinic-etl, else ./.clinic_etl. (Not `clinic_etl`:
         a folder of that name in the working directory would shadow the package for `dagster -m`.)"""
@@ -227,6 +343,11 @@ class Settings(BaseSettings):
     @property
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'state.db'}"
+
+    @property
+    def alerts_on(self) -> bool:
+        """Alerts are sent when a webhook or an SMTP server is configured."""
+        return self.alert_webhook is not None or self.alert_smtp_host is not None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -246,6 +367,11 @@ SECRETS = (
     "XERO_CLIENT_SECRET",
     "XERO_REFRESH_TOKEN",
     "CLINIC_ETL_SECRET_KEY",
+    "CLINIC_ETL_CALL_BUDGET_URL",
+    "CLINIC_ETL_ALERT_WEBHOOK",
+    "CLINIC_ETL_ALERT_SMTP_PASSWORD",
+    "GHL_TOKEN",
+    "MAILCHIMP_API_KEY",
 )
 
 
@@ -266,7 +392,9 @@ def _explain(exc: ValidationError, env: dict[str, str] | None) -> str:
         name = _variable(str(error["loc"][0]))
         shown = "<secret>" if name.startswith(SECRETS) else repr(source.get(name, error.get("input")))
         message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "literal_error":
+        if error["type"] == "literal_error" and name == "CLINIC_ETL_SOURCE":
             message = f"is not supported: use one of {', '.join(SOURCES)}"
+        elif error["type"] == "literal_error":
+            message = "is not supported: use starttls, ssl or none"
         lines.append(f"{name}={shown} {message}")
     return "; ".join(lines)

@@ -33,6 +33,8 @@ ROUTES = [
     "/billable_items/{id}",
     "/products",
     "/products/{id}",
+    "/individual_appointments",
+    "/individual_appointments/{id}",
 ]
 TYPES = {
     "int64": "numeric",

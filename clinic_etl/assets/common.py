@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -41,14 +42,35 @@ def by_day(frame: pd.DataFrame, day: str) -> pd.DataFrame:
     return frame[frame["day"] == day]
 
 
+MONEY_TEXT = re.compile(r"-?\d+\.\d+")
+MONEY_KEYS = ("_total", "_paid", "difference")  # figures that are amounts of money (e.g. invoice_total, xero_paid)
+
+
+def numeric(figures: Mapping[str, object]) -> dict[str, object]:
+    """Money as numbers the UI plots across partitions (`MetadataValue.float`: exact for amounts in cents below
+    10^13), and the exact text of every amount beside them in `amounts` (JSON). Counts are already ints."""
+    out: dict[str, object] = {}
+    exact: dict[str, str] = {}
+    for key, value in figures.items():
+        text = str(value) if isinstance(value, str | Decimal) else None
+        if text is not None and key.endswith(MONEY_KEYS) and MONEY_TEXT.fullmatch(text):
+            out[key] = dg.MetadataValue.float(float(Decimal(text)))
+            exact[key] = text
+        else:
+            out[key] = value
+    if exact:
+        out["amounts"] = dg.MetadataValue.json(exact)
+    return out
+
+
 def add_day_metadata(
     context: dg.AssetExecutionContext, window: SyncWindow, figures: Mapping[str, Mapping[str, object]]
 ) -> None:
-    """Per-partition results of a (possibly multi-day) run: each day's figures on that day's materialization,
-    plus the run's window on all of them."""
+    """Per-partition results of a (possibly multi-day) run: each day's figures on that day's materialization (money
+    and counts as numbers, `numeric`), plus the run's window on all of them."""
     context.add_asset_metadata({"window": f"{window.first}..{window.last}", "days_in_run": len(window.days)})
     for day in window.days:
-        context.add_asset_metadata(dict(figures.get(day, {})), partition_key=day)
+        context.add_asset_metadata(numeric(figures.get(day, {})), partition_key=day)
 
 
 def day_checks(

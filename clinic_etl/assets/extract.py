@@ -13,14 +13,15 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
-        group_name="extract",
+        group_name="source",
         kinds={"api", "pandas"},
         pool="cliniko_api",
         retry_policy=RETRY,
     )
     def source_records(context: dg.AssetExecutionContext, source: SourceResource) -> dict[str, pd.DataFrame]:
-        """The practice's invoices issued, changed or removed in the run's days, with their items and the
-        patients, businesses, practitioners and taxes they reference, as the source serves them."""
+        """1. Source. The practice's invoices issued, changed or removed in the run's days, with their items and
+        the patients, businesses, practitioners and taxes they reference, as the source (Cliniko, Clio) serves them;
+        kept in the run's memory only. Metadata: rows per record type and the API calls it took."""
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             before = source.api_calls

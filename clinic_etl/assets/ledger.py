@@ -5,6 +5,7 @@ import pandas as pd
 
 from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
 from clinic_etl.assets.failures import retry_only_what_can_succeed
+from clinic_etl.assets.schemas import ledger_metadata
 from clinic_etl.ledger.keys import ids_by_source_entity
 from clinic_etl.ledger.models import complete
 from clinic_etl.partitions import SyncWindow
@@ -46,15 +47,22 @@ def _figures(ledger: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) 
 
 
 def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(partitions_def=partitions, backfill_policy=SINGLE_RUN, group_name="transform", kinds={"pandera"})
+    @dg.asset(
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
+        group_name="ledger",
+        kinds={"pandera"},
+        metadata=ledger_metadata(),  # the ledger's pandera models, as the UI's column schemas
+    )
     def practice_ledger(
         context: dg.AssetExecutionContext,
         source: SourceResource,
         state_store: StateStoreResource,
         source_records: dict[str, pd.DataFrame],
     ) -> dict[str, pd.DataFrame]:
-        """Contacts, invoices, lines, payments, credit notes (with allocations and refunds) and the records a rule
-        keeps out, in the canonical ledger (Decimal money, local dates)."""
+        """2. Ledger. Contacts, invoices, lines, payments, credit notes (with allocations and refunds) and the records a
+        rule keeps out, in the canonical ledger (Decimal money, local dates), validated by its pandera models; bad rows
+        go to quarantine with a reason. Per day: counts, and the money invoiced and paid as the source says it."""
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             ledger, rejected = source.to_ledger(source_records, window)

@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from clinic_etl.assets.common import RETRY, SINGLE_RUN, add_day_metadata, day_checks
+from clinic_etl.assets.common import RETRY, SINGLE_RUN, add_day_metadata, day_checks, numeric
 from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import StateStoreResource, XeroResource
@@ -51,13 +51,53 @@ def held_documents(waiting: list, documents: dict[str, pd.DataFrame]) -> frozens
 
 
 COMPLETE = "nothing_quarantined"
+DIFFERENCES = dg.TableSchema(
+    columns=[
+        dg.TableColumn("document", "string", "source key, e.g. cliniko:invoice:108"),
+        dg.TableColumn("number", "string", "Xero InvoiceNumber or CreditNoteNumber"),
+        dg.TableColumn("source_total", "float"),
+        dg.TableColumn("xero_total", "float", "empty: not found in Xero"),
+        dg.TableColumn("source_paid", "float", "paid and credited (applied, for a credit note)"),
+        dg.TableColumn("xero_paid", "float"),
+        dg.TableColumn("source_status", "string", "the statuses Xero may show"),
+        dg.TableColumn("xero_status", "string"),
+        dg.TableColumn("problem", "string", "what differs, to the cent"),
+    ]
+)
+
+
+def _amount(value: object) -> float | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else float(str(value))
+
+
+def differences_table(wrong: pd.DataFrame, limit: int = 50) -> dg.MetadataValue:
+    """The documents of a day that differ between Xero and the source: ids, amounts, statuses (no names)."""
+    return dg.MetadataValue.table(
+        [
+            dg.TableRecord(
+                {
+                    "document": str(r.invoice_key),
+                    "number": str(r.InvoiceNumber or ""),
+                    "source_total": _amount(r.expected_total),
+                    "xero_total": _amount(r.xero_total),
+                    "source_paid": _amount(r.expected_paid),
+                    "xero_paid": _amount(r.xero_paid),
+                    "source_status": str(r.expected_status),
+                    "xero_status": str(r.xero_status),
+                    "problem": str(r.problem),
+                }
+            )
+            for r in wrong.head(limit).itertuples()
+        ],
+        schema=DIFFERENCES,
+    )
 
 
 def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
-        group_name="reconcile",
+        group_name="proof",
         kinds={"xero"},
         pool="xero_api",
         retry_policy=RETRY,
@@ -83,7 +123,9 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         xero: XeroResource,
         state_store: StateStoreResource,
     ):
-        """Per-invoice comparison of Xero against the source, with each day's totals on its partition."""
+        """5. Proof. Each day read back from Xero and compared with the source, document by document, to the cent:
+        the source's total next to Xero's, what quarantine holds back, the difference (0.00 on a reconciled day) and
+        a table of the documents that differ. Blocking check: Xero matches the source."""
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             store = state_store.store()
@@ -111,9 +153,12 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             for day, figures in days.items():
                 held = sum(1 for q in waiting if q.partition_key == day)
                 figures.update(quarantined=held, reconciled=figures["mismatches"] == 0 and not held)
+                wrong = result[(result["day"] == day) & ~result["ok"]]
+                if len(wrong):
+                    figures["differences"] = differences_table(wrong)
             add_day_metadata(context, window, days)
             yield dg.MaterializeResult(
-                metadata={f"run_{k}": v for k, v in summary(result).items()}
+                metadata=numeric({f"run_{k}": v for k, v in summary(result).items()})
                 | {"run_api_calls": calls, "run_rewritten_next_run": len(rewrite)}
             )
             matches = {}

@@ -30,6 +30,20 @@ class ApiDataError(ApiError):
         super().__init__(f"{service} {method} {path}: {problem}: {self.advice}")
 
 
+class QuotaSpent(ApiError):
+    """The client's own daily call budget for an API is spent: the call was not sent, so the run stops before the API's
+    own limit (Xero: 5,000 calls a day per organisation). `retry_after`: seconds until a call fits again."""
+
+    def __init__(self, service: str, per_day: int, retry_after: float) -> None:
+        self.service = service
+        self.per_day = per_day
+        self.retry_after = retry_after
+        super().__init__(
+            f"{service}: the daily call budget ({per_day:,} calls in 24 h) is spent; stopped before {service}'s "
+            "own limit"
+        )
+
+
 class ApiStatusError(ApiError):
     status_code: int = 0
 

@@ -47,6 +47,7 @@ class HttpSourceResource(SourceResource):
 
     calls_per_minute: int
     budget_path: str | None = None  # SQLite file that shares the budget between every process on this machine
+    budget_url: str | None = None  # or Redis / PostgreSQL, shared by every machine (CLINIC_ETL_CALL_BUDGET_URL)
     _client: Any = PrivateAttr(None)
 
     @abstractmethod
@@ -57,7 +58,8 @@ class HttpSourceResource(SourceResource):
         return None
 
     def _budget(self) -> CallBudget | None:
-        return CallBudget(self.calls_per_minute, Path(self.budget_path) if self.budget_path else None)
+        path = Path(self.budget_path) if self.budget_path else None
+        return CallBudget(self.calls_per_minute, path, url=self.budget_url)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._client = self._open(self._transport(), self._budget())

@@ -11,7 +11,7 @@ import dagster as dg
 import httpx
 from pydantic import PrivateAttr
 
-from clinic_etl.http.limits import CallBudget
+from clinic_etl.http.limits import Budgets, CallBudget, DailyQuota
 from clinic_etl.store import StateStore
 from clinic_etl.xero.auth import XeroAuth
 from clinic_etl.xero.client import XeroClient
@@ -27,7 +27,9 @@ class XeroResource(dg.ConfigurableResource):
     api_url: str = "https://api.xero.com"
     identity_url: str = "https://identity.xero.com"
     calls_per_minute: int = 60  # Xero's per-tenant minute limit
+    calls_per_day: int = 0  # the client's share of Xero's 5,000 a day per tenant: a run stops before it (0: no quota)
     budget_path: str | None = None  # SQLite file that shares the budget between every process on this machine
+    budget_url: str | None = None  # or Redis / PostgreSQL, shared by every machine (CLINIC_ETL_CALL_BUDGET_URL)
     dry_run: bool = False  # read Xero, plan every write, send none
     _transport_: httpx.BaseTransport | None = PrivateAttr(None)
     _client: XeroClient | None = PrivateAttr(None)
@@ -36,8 +38,17 @@ class XeroResource(dg.ConfigurableResource):
     def _transport(self) -> httpx.BaseTransport | None:
         return None
 
-    def _budget(self) -> CallBudget:
-        return CallBudget(self.calls_per_minute, Path(self.budget_path) if self.budget_path else None)
+    def _budget(self) -> CallBudget | Budgets:
+        path = Path(self.budget_path) if self.budget_path else None
+        return self._with_quota(CallBudget(self.calls_per_minute, path, url=self.budget_url))
+
+    def _with_quota(self, minute: CallBudget, day_s: float = 86400) -> CallBudget | Budgets:
+        """The minute's budget, behind the day's quota when there is one (a full quota refuses, never waits)."""
+        if self.calls_per_day <= 0:
+            return minute
+        path = Path(self.budget_path) if self.budget_path else None
+        quota = DailyQuota(self.calls_per_day, path, day_s, url=self.budget_url, service="Xero")
+        return Budgets(quota, minute)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._transport_ = self._transport()

@@ -2,7 +2,8 @@
 
 Imported by `clinic_etl.deployment` only when the sandbox is chosen (it needs the `[sandbox]` extra).
 The simulated Xero keeps its organisation in a SQLite file, so every step, run and `clinic-etl sandbox serve`
-sees the same Xero; the simulated Cliniko serves the deterministic synthetic practice.
+sees the same Xero; the simulated Cliniko serves the deterministic synthetic practice; the simulated GoHighLevel
+sub-account and Mailchimp account (on when the mapping file enables them) keep theirs in files beside Xero's.
 
 A benchmark (`clinic-etl bench`) sets `time_scale` (the simulators' rate-limit windows, and the client's call
 budgets with them, run that many times faster than real time) and, for Cliniko, the practice's `shape`; the
@@ -18,9 +19,12 @@ from pathlib import Path
 import dagster as dg
 import httpx
 
-from clinic_etl.http.limits import CallBudget
+from clinic_etl.engage.budgets import CallBudgets
+from clinic_etl.http.limits import Budgets, CallBudget
 from clinic_etl.resources.cliniko import ClinikoResource
 from clinic_etl.resources.clio import ClioResource
+from clinic_etl.resources.gohighlevel import GoHighLevelResource
+from clinic_etl.resources.mailchimp import MailchimpResource
 from clinic_etl.resources.xero import XeroResource
 from clinic_etl.sandbox.cliniko import SANDBOX_CLINIKO_API_KEY, build_practice
 from clinic_etl.sandbox.cliniko import create_app as cliniko_app
@@ -30,6 +34,10 @@ from clinic_etl.sandbox.clio import SANDBOX_CLIENT_SECRET as CLIO_SANDBOX_CLIENT
 from clinic_etl.sandbox.clio import SANDBOX_REFRESH_TOKEN as CLIO_SANDBOX_REFRESH_TOKEN
 from clinic_etl.sandbox.clio import build_firm
 from clinic_etl.sandbox.clio import create_app as clio_app
+from clinic_etl.sandbox.gohighlevel import SANDBOX_GHL_TOKEN, SANDBOX_LOCATION_ID
+from clinic_etl.sandbox.gohighlevel import create_app as ghl_app
+from clinic_etl.sandbox.mailchimp import SANDBOX_AUDIENCE_ID, SANDBOX_MAILCHIMP_KEY
+from clinic_etl.sandbox.mailchimp import create_app as mailchimp_app
 from clinic_etl.sandbox.transport import InProcessTransport
 from clinic_etl.sandbox.xero import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from clinic_etl.sandbox.xero import create_app as xero_app
@@ -52,7 +60,7 @@ class PracticeShape(dg.Config):
 
 
 @functools.lru_cache(maxsize=2)
-def _benchmark_practice(shape: Shape) -> Practice:
+def benchmark_practice(shape: Shape) -> Practice:
     """A larger practice is built once per process (a benchmark's runs only read it)."""
     return build_practice(shape=shape)
 
@@ -72,12 +80,12 @@ class SandboxClinikoResource(ClinikoResource):
 
     def _transport(self) -> httpx.BaseTransport | None:
         shape = self.shape.shape() if self.shape is not None else DEFAULT_SHAPE
-        practice = build_practice() if shape == DEFAULT_SHAPE else _benchmark_practice(shape)
+        practice = build_practice() if shape == DEFAULT_SHAPE else benchmark_practice(shape)
         return InProcessTransport(cliniko_app(practice, time_scale=self.time_scale))
 
     def _budget(self) -> CallBudget | None:
         path = Path(self.budget_path) if self.budget_path else None
-        return CallBudget(self.calls_per_minute, path, scaled_window(self.time_scale))
+        return CallBudget(self.calls_per_minute, path, scaled_window(self.time_scale), url=self.budget_url)
 
 
 class SandboxXeroResource(XeroResource):
@@ -98,9 +106,10 @@ class SandboxXeroResource(XeroResource):
         )
         return InProcessTransport(app)
 
-    def _budget(self) -> CallBudget:
+    def _budget(self) -> CallBudget | Budgets:
         path = Path(self.budget_path) if self.budget_path else None
-        return CallBudget(self.calls_per_minute, path, scaled_window(self.time_scale))
+        minute = CallBudget(self.calls_per_minute, path, scaled_window(self.time_scale), url=self.budget_url)
+        return self._with_quota(minute, 86400 / self.time_scale)
 
 
 class SandboxClioResource(ClioResource):
@@ -114,3 +123,33 @@ class SandboxClioResource(ClioResource):
 
     def _transport(self) -> httpx.BaseTransport | None:
         return InProcessTransport(clio_app(build_firm()))
+
+
+class SandboxGoHighLevelResource(GoHighLevelResource):
+    """The built-in GoHighLevel simulator, in-process, its sub-account kept in the file `state_path`."""
+
+    token: str = SANDBOX_GHL_TOKEN
+    location_id: str = SANDBOX_LOCATION_ID
+    base_url: str = "http://gohighlevel.sandbox"
+    state_path: str
+    time_scale: float = 1.0  # > 1: the simulator's rate-limit windows (and the client's budgets) run faster
+
+    def _transport(self) -> httpx.BaseTransport | None:
+        return InProcessTransport(ghl_app(self.state_path, time_scale=self.time_scale))
+
+    def _budget(self) -> CallBudgets:
+        path = Path(self.budget_path) if self.budget_path else None
+        burst, day = self.burst_window_s / self.time_scale, 86400.0 / self.time_scale
+        return CallBudgets(CallBudget(self.burst_calls, path, burst), CallBudget(self.daily_calls, path, day))
+
+
+class SandboxMailchimpResource(MailchimpResource):
+    """The built-in Mailchimp simulator, in-process, its account kept in the file `state_path`."""
+
+    api_key: str = SANDBOX_MAILCHIMP_KEY
+    audience_id: str = SANDBOX_AUDIENCE_ID
+    base_url: str | None = "http://us21.api.mailchimp.sandbox/3.0"
+    state_path: str
+
+    def _transport(self) -> httpx.BaseTransport | None:
+        return InProcessTransport(mailchimp_app(self.state_path))

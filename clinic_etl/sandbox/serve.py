@@ -4,7 +4,8 @@ Cliniko answers under /v1; Clio under /api/v4 (its API) and /oauth (its token en
 (/connect/token), /connections, /api.xro/2.0 and the sandbox's admin routes share the rest. The paths do not clash:
 no Xero or Cliniko route starts with /api/v4 or /oauth. The clinic's Xero organisation lives in the same state file
 the embedded sandbox uses, so runs and the server agree; the law firm's own (US, USD) Xero organisation answers the
-same routes under /us (its state file beside the other, `xero-us.sqlite`).
+same routes under /us (its state file beside the other, `xero-us.sqlite`). The GoHighLevel and Mailchimp simulators
+answer under /gohighlevel and /mailchimp (their state files beside Xero's, as the embedded sandbox keeps them).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 CLIO_PREFIXES = ("/api/v4/", "/oauth/")
 LAW_FIRM_XERO = "/us"  # the law firm's Xero organisation: XERO_API_URL and XERO_IDENTITY_URL end with it
+ENGAGE_PREFIXES = ("/gohighlevel", "/mailchimp")  # GHL_BASE_URL and MAILCHIMP_BASE_URL (+ /3.0) end with them
 
 
 def combined_app(xero_state: Path) -> Any:
@@ -21,10 +23,16 @@ def combined_app(xero_state: Path) -> Any:
     from clinic_etl.sandbox.cliniko import create_app as cliniko_app
     from clinic_etl.sandbox.clio import build_firm
     from clinic_etl.sandbox.clio import create_app as clio_app
+    from clinic_etl.sandbox.gohighlevel import create_app as ghl_app
+    from clinic_etl.sandbox.mailchimp import create_app as mailchimp_app
     from clinic_etl.sandbox.xero import create_app as xero_app
 
     cliniko, clio, xero = cliniko_app(build_practice()), clio_app(build_firm()), xero_app(xero_state)
     law_firm_xero = xero_app(Path(xero_state).with_name("xero-us.sqlite"), region="US")
+    engage = {
+        "/gohighlevel": ghl_app(str(Path(xero_state).with_name("gohighlevel.sqlite"))),
+        "/mailchimp": mailchimp_app(str(Path(xero_state).with_name("mailchimp.sqlite"))),
+    }
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
         path = scope.get("path", "")
@@ -32,6 +40,15 @@ def combined_app(xero_state: Path) -> Any:
             target = cliniko
         elif path.startswith(CLIO_PREFIXES):
             target = clio
+        elif path.startswith(tuple(p + "/" for p in ENGAGE_PREFIXES)):
+            prefix = "/" + path.split("/")[1]  # mounted there: the app sees its own paths, its links keep the prefix
+            target = engage[prefix]
+            scope = {
+                **scope,
+                "path": path[len(prefix) :],
+                "raw_path": path[len(prefix) :].encode(),
+                "root_path": scope.get("root_path", "") + prefix,
+            }
         elif path.startswith(LAW_FIRM_XERO + "/"):
             target = law_firm_xero
             scope = {**scope, "path": path[len(LAW_FIRM_XERO) :], "raw_path": path[len(LAW_FIRM_XERO) :].encode()}
@@ -86,6 +103,23 @@ def clio_environment(host: str, port: int) -> dict[str, str]:
     }
 
 
+def engage_environment(host: str, port: int) -> dict[str, str]:
+    """The variables that point the GoHighLevel and Mailchimp clients at the served simulators (with a mapping file
+    that turns them on, e.g. clinic_etl/sandbox/engage.yaml)."""
+    from clinic_etl.sandbox.gohighlevel import SANDBOX_GHL_TOKEN, SANDBOX_LOCATION_ID
+    from clinic_etl.sandbox.mailchimp import SANDBOX_AUDIENCE_ID, SANDBOX_MAILCHIMP_KEY
+
+    root = f"http://{host}:{port}"
+    return {
+        "GHL_TOKEN": SANDBOX_GHL_TOKEN,
+        "GHL_LOCATION_ID": SANDBOX_LOCATION_ID,
+        "GHL_BASE_URL": f"{root}/gohighlevel",
+        "MAILCHIMP_API_KEY": SANDBOX_MAILCHIMP_KEY,
+        "MAILCHIMP_AUDIENCE_ID": SANDBOX_AUDIENCE_ID,
+        "MAILCHIMP_BASE_URL": f"{root}/mailchimp/3.0",
+    }
+
+
 def serve(host: str, port: int, xero_state: Path) -> None:
     import uvicorn
 
@@ -93,6 +127,9 @@ def serve(host: str, port: int, xero_state: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     print("Sandbox APIs on loopback. Point clinic_etl at them with:")
     for name, value in environment(host, port).items():
+        print(f"  export {name}={value}")
+    print("and for GoHighLevel and Mailchimp (with CLINIC_ETL_CONFIG=clinic_etl/sandbox/engage.yaml):")
+    for name, value in engage_environment(host, port).items():
         print(f"  export {name}={value}")
     print("or, for the Clio law firm instead of the Cliniko practice:")
     for name, value in clio_environment(host, port).items():

@@ -5,8 +5,19 @@ SQLAlchemy Core on SQLite (default) or PostgreSQL; schema managed by the Alembic
 """
 
 from .cipher import CredentialKeyError
+from .engage import EngageContact, FollowUp, personal_hash
 from .records import PendingWrite, QuarantineRecord, SyncRecord
 from .store import StateStore
 from .tables import WRITE_ACTIONS
 
-__all__ = ["WRITE_ACTIONS", "CredentialKeyError", "PendingWrite", "QuarantineRecord", "StateStore", "SyncRecord"]
+__all__ = [
+    "WRITE_ACTIONS",
+    "CredentialKeyError",
+    "EngageContact",
+    "FollowUp",
+    "PendingWrite",
+    "QuarantineRecord",
+    "StateStore",
+    "SyncRecord",
+    "personal_hash",
+]

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from . import credentials as _credentials
+from . import engage as _engage
 from . import pending as _pending
 from . import quarantine as _quarantine
 from . import sync_map as _sync_map
@@ -25,7 +26,8 @@ from .records import PendingWrite, QuarantineRecord, SyncRecord
 
 
 class StateStore:
-    """Sync map, Xero writes, quarantine and credentials on SQLite (default) or PostgreSQL.
+    """Sync map, Xero writes, quarantine, credentials and the outbound systems' records, on SQLite (default) or
+    PostgreSQL.
 
     ``url`` is a SQLAlchemy URL: ``sqlite:///path`` (parent directories are created) or
     ``postgresql+psycopg://...`` (``postgresql://`` is taken to mean psycopg 3). A PostgreSQL schema is
@@ -181,3 +183,28 @@ class StateStore:
     def writes(self, run_id: str | None = None, partition_key: str | None = None) -> list[dict[str, Any]]:
         """The ``xero_writes`` rows (of a run, a partition, both, or all) in the order recorded, as dicts."""
         return _writes.write_rows(self._engine, run_id, partition_key)
+
+    # -- outbound systems (clinic_etl.engage) -----------------------------------------------------
+    def engage_contacts(
+        self, service: str, account: str, source_keys: Iterable[str] | None = None
+    ) -> dict[str, _engage.EngageContact]:
+        """A marketing system's contacts of source records (of these keys, or all), by source key."""
+        return _engage.get_contacts(self._engine, service, account, source_keys)
+
+    def engage_contacts_sharing(
+        self, service: str, account: str, email_hashes: Iterable[str], phone_hashes: Iterable[str]
+    ) -> list[_engage.EngageContact]:
+        """Contacts in the system with one of these e-mail or phone hashes (`engage.personal_hash`)."""
+        return _engage.contacts_sharing(self._engine, service, account, email_hashes, phone_hashes)
+
+    def record_engage_contacts(self, records: Iterable[_engage.EngageContact]) -> None:
+        _engage.put_contacts(self._engine, records)
+
+    def follow_ups(
+        self, service: str, account: str, invoice_keys: Iterable[str] | None = None, status: str | None = None
+    ) -> dict[str, _engage.FollowUp]:
+        """Follow-ups of invoices (of these keys, or all; of one status, or any), by invoice key."""
+        return _engage.get_follow_ups(self._engine, service, account, invoice_keys, status)
+
+    def record_follow_ups(self, records: Iterable[_engage.FollowUp]) -> None:
+        _engage.put_follow_ups(self._engine, records)

@@ -151,9 +151,9 @@ xero_writes = Table(
     Index(None, "partition_key"),
 )
 
-#: Outbound systems beyond Xero (``clinic_etl.engage``). A source record's contact in a marketing system (a new patient's
-#: GoHighLevel contact): the remote id, a hash of what was sent, salted hashes of the e-mail and phone (to keep two
-#: patients who share one apart, never merged), and the onboarding steps applied (tags, workflow: each once).
+#: Outbound systems beyond Xero (``clinic_etl.engage``). A source record's contact in a marketing system (a new
+#: patient's GoHighLevel contact): the remote id, a hash of what was sent, salted hashes of the e-mail and phone (to
+#: keep two patients who share one apart, never merged), and the onboarding steps applied (tags, workflow: each once).
 engage_contacts = Table(
     "engage_contacts",
     metadata,

@@ -101,6 +101,17 @@ class XeroClient(ApiClient):
             rows += self.get_all("Invoices", "Invoices", InvoiceNumbers=chunk, unitdp=4)
         return rows
 
+    def documents_by_id(self, resource: str, ids: Iterable[str]) -> dict[str, dict]:
+        """Invoices or credit notes by their Xero ids (with their Payments), 40 to a GET: id -> document."""
+        wanted = sorted(set(ids))
+        id_field = "InvoiceID" if resource == "Invoices" else "CreditNoteID"
+        found: dict[str, dict] = {}
+        for start in range(0, len(wanted), NUMBERS_PER_QUERY):
+            chunk = ",".join(wanted[start : start + NUMBERS_PER_QUERY])
+            for row in self.get_all(resource, resource, IDs=chunk, unitdp=4):
+                found[str(row.get(id_field))] = row
+        return found
+
     def credit_notes_by_number(self, numbers: Iterable[str]) -> list[dict]:
         """Credit notes have no number-list filter: a `where` of ORed numbers, a chunk at a time."""
         numbers = sorted(set(numbers))

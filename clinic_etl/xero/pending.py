@@ -91,12 +91,17 @@ def _payments(ctx: LoadContext, notes: list[PendingWrite], frame: pd.DataFrame |
     rows = {} if frame is None else {r["payment_key"]: r for r in frame.to_dict("records")}
     parents = {k: (INVOICE, r) for k, r in ctx.records("invoice", [n.parent_key or "" for n in notes]).items()}
     parents |= {k: (CREDIT_NOTE, r) for k, r in ctx.records("credit_note", [n.parent_key or "" for n in notes]).items()}
+    documents: dict[str, dict] = {}  # every parent read back at once, 40 to a GET (a quota-stopped run left many)
+    for kind in (INVOICE, CREDIT_NOTE):
+        ids = [r.xero_id for k, r in parents.values() if k == kind and r.xero_id]
+        if ids:
+            documents |= ctx.client.documents_by_id(kind.resource, ids)
     for note in notes:
         kind, parent = parents.get(note.parent_key or "", (INVOICE, None))
         if parent is None or not parent.xero_id:
             ctx.settle("payment", [note.source_key])  # its document never reached Xero: neither did it
             continue
-        invoice = (ctx.client.get(f"{kind.resource}/{parent.xero_id}").get(kind.resource) or [{}])[0]
+        invoice = documents.get(parent.xero_id, {})
         taken = {r.xero_id for r in live_payments(ctx, [note.parent_key or ""]).values()}
         payment = next(
             (

@@ -30,7 +30,7 @@ def test_a_day_syncs_and_every_xero_total_equals_cliniko_to_the_cent(sandbox, pr
         paid_by_now = invoice["status"] in (20, "20") and invoice.get("closed_at")
         assert found["Status"] == ("PAID" if paid_by_now else "AUTHORISED")
     rec = metadata(result, "xero_reconciliation")
-    assert rec["mismatches"] == 0 and rec["difference"] == "0.00"
+    assert rec["mismatches"] == 0 and money(rec["difference"]) == 0
 
 
 def test_a_second_run_of_the_same_day_writes_nothing(sandbox):

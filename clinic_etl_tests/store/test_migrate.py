@@ -12,8 +12,16 @@ from clinic_etl.store import StateStore, SyncRecord
 from clinic_etl.store.migrate import current_revision, downgrade, head_revision, upgrade
 from clinic_etl.store.tables import VERSION_TABLE, metadata
 
-TABLES = {"sync_map", "quarantine", "credentials", "xero_writes", "pending_writes"}
-HEAD = "0003"
+TABLES = {
+    "sync_map",
+    "quarantine",
+    "credentials",
+    "xero_writes",
+    "pending_writes",
+    "engage_contacts",
+    "engage_follow_ups",
+}
+HEAD = "0004"
 
 
 def _revision(store: StateStore) -> str | None:

@@ -114,4 +114,24 @@ FILTERABLE: dict[str, dict[str, str]] = {
     "/products/{id}": {
         "archived_at": "datetime",
     },
+    "/individual_appointments": {
+        "id": "numeric",
+        "archived_at": "datetime",
+        "created_at": "datetime",
+        "deleted_at": "datetime",
+        "updated_at": "datetime",
+        "appointment_type_id": "numeric",
+        "business_id": "numeric",
+        "cancelled_at": "datetime",
+        "ends_at": "datetime",
+        "patient_id": "numeric",
+        "practitioner_id": "numeric",
+        "repeated_from_id": "numeric",
+        "starts_at": "datetime",
+    },
+    "/individual_appointments/{id}": {
+        "archived_at": "datetime",
+        "deleted_at": "datetime",
+        "cancelled_at": "datetime",
+    },
 }

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from clinic_etl.sandbox.cliniko import reference
+from clinic_etl.sandbox.cliniko.appointments import make_appointments
 from clinic_etl.sandbox.cliniko.invoicing import Draft, Pool, assign_events, draft_day, force_examples, to_rows
 from clinic_etl.sandbox.cliniko.patients import ARCHIVED_PATIENT_AT, Specials, make_patients
 
@@ -47,6 +49,7 @@ class Practice:
     products: list[dict[str, Any]] = field(default_factory=list)
     invoices: list[dict[str, Any]] = field(default_factory=list)
     invoice_items: list[dict[str, Any]] = field(default_factory=list)
+    individual_appointments: list[dict[str, Any]] = field(default_factory=list)
 
     def items_of(self, invoice_id: str) -> list[dict[str, Any]]:
         return [item for item in self.invoice_items if item["invoice_id"] == invoice_id]
@@ -74,15 +77,20 @@ def build_practice(seed: int = 7, shape: Shape = DEFAULT_SHAPE) -> Practice:
     drafts = [draft for day in drafted for draft in day]
     assign_events(rng, drafts)
     invoices, items = to_rows(drafts, rng)
+    practitioners = reference.practitioners(staff)
+    opening = datetime.combine(days[0], time(0), tzinfo=ZoneInfo(reference.TIME_ZONE)).astimezone(UTC)
+    # last, from a generator of their own: every row above is what it was before appointments were served
+    appointments = make_appointments(seed, patients, invoices, practitioners, businesses, opening)
     return Practice(
         businesses=businesses,
-        practitioners=reference.practitioners(staff),
+        practitioners=practitioners,
         patients=patients,
         taxes=reference.taxes(),
         billable_items=reference.billable_items(),
         products=reference.products(),
         invoices=invoices,
         invoice_items=items,
+        individual_appointments=appointments,
     )
 
 

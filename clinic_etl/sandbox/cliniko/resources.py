@@ -1,5 +1,7 @@
 """The resources the simulator serves: where their rows live, their sub-collection links, and which rows a
-route shows (archived/deleted rows hidden unless the request filters on that column, per FACTS §6)."""
+route shows (archived/deleted rows hidden unless the request filters on that column, per FACTS §6; cancelled
+appointments too, as FACTS §6 says of "archived/cancelled rows": APPOINTMENTS §3 marks that unverified for
+`/individual_appointments`, so the client filters on `cancelled_at` itself either way)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from clinic_etl.sandbox.cliniko.practice import Practice
 from clinic_etl.sandbox.cliniko.wire import render
 
 Row = dict[str, Any]
-HIDING_COLUMNS = ("archived_at", "deleted_at")
+HIDING_COLUMNS = ("archived_at", "deleted_at", "cancelled_at")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ RESOURCES = {
         Resource("taxes"),
         Resource("billable_items"),
         Resource("products"),
+        Resource("individual_appointments", ("attendees", "conflicts")),
     )
 }
 

@@ -26,6 +26,7 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "merged_with_patient_id": ("merged_with_patient", "patients"),
     "product_supplier_id": ("product_supplier", "product_suppliers"),
     "default_appointment_type_id": ("default_appointment_type", "appointment_types"),
+    "appointment_type_id": ("appointment_type", "appointment_types"),
 }
 
 

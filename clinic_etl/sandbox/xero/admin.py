@@ -1,4 +1,5 @@
-"""Test-only admin: injected faults (``/__sandbox__/faults``) and call statistics (``/__sandbox__/stats``).
+"""Test-only admin: injected faults (``/__sandbox__/faults``) and call statistics (``/__sandbox__/stats``: calls by
+method and path, and the calls refused by a rate limit, by window).
 
 Both live in the state file, so a test can queue a fault in one process and see it hit in another.
 """
@@ -50,13 +51,26 @@ def record_call(tx: Tx, method: str, path: str) -> None:
     )
 
 
+REFUSED = "429 "  # stats rows of calls refused by a rate limit: "429 minute", "429 day", "429 appminute"
+
+
+def record_refusal(tx: Tx, window: str) -> None:
+    """A call the rate limits refused (a client that kept within its budget never has one)."""
+    tx.conn.execute(
+        "INSERT INTO stats (call, count) VALUES (?, 1) ON CONFLICT(call) DO UPDATE SET count = count + 1",
+        (REFUSED + window,),
+    )
+
+
 def stats(tx: Tx) -> dict[str, Any]:
-    calls = {call: count for call, count in tx.conn.execute("SELECT call, count FROM stats ORDER BY call")}
+    rows = {call: count for call, count in tx.conn.execute("SELECT call, count FROM stats ORDER BY call")}
+    calls = {call: count for call, count in rows.items() if not call.startswith(REFUSED)}
+    refused = {call.removeprefix(REFUSED): count for call, count in rows.items() if call.startswith(REFUSED)}
     by_method: dict[str, int] = {}
     for call, count in calls.items():
         method = call.split(" ", 1)[0]
         by_method[method] = by_method.get(method, 0) + count
-    return {"total": sum(calls.values()), "by_method": by_method, "calls": calls}
+    return {"total": sum(calls.values()), "by_method": by_method, "calls": calls, "refused_by_rate_limit": refused}
 
 
 def queue_fault(tx: Tx, spec: Any) -> Resp:

@@ -168,6 +168,7 @@ class Simulator:
                 tx, SANDBOX_TENANT_ID, now, self.calls_per_minute, self.calls_per_day, self.time_scale
             )
             if rate.limited:
+                admin.record_refusal(tx, rate.limited)
                 return rate.response()
             fault = admin.pop_fault(tx, incoming.method, incoming.path)
         headers = {**rate.headers, "Xero-Correlation-Id": str(uuid.uuid4())}
