@@ -135,7 +135,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             days_of_run = set(window.days)
             waiting = [q for q in store.open_quarantine() if q.partition_key in days_of_run]  # one query a run
             held = held_documents(waiting, xero_documents)
-            invoices = client.invoices_by_number(numbers) if numbers else []
+            invoices = client.invoices_by_number(numbers, dated=(window.first, window.last)) if numbers else []
             result = reconcile(xero_documents, invoices, held)
             notes = xero_documents.get("credit_notes")
             found = []

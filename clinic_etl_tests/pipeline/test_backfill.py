@@ -37,6 +37,10 @@ def test_fourteen_days_in_one_run_reconcile_day_by_day_and_rerun_writes_nothing(
     calls = sandbox.admin("GET", "/__sandbox__/stats").json()["calls"]
     writes = sum(n for c, n in calls.items() if "api.xro" in c and not c.startswith("GET"))
     assert written > 500 and writes * 20 < written, (writes, written)
+    # the proof reads the window's invoices back by date, up to 1000 a page, not 40 numbers a GET
+    reads = result.asset_materializations_for_node("xero_reconciliation")
+    run_figures = next(m for m in reads if m.partition is None or "run_api_calls" in m.metadata)
+    assert run_figures.metadata["run_api_calls"].value <= 3, run_figures.metadata["run_api_calls"]
 
     again = sandbox.sync(FIRST, until=LAST)
     assert again.success and checks(again)["xero_matches_source"]
