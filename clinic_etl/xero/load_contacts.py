@@ -60,8 +60,22 @@ def _send(ctx: LoadContext, method: str, elements: list[dict]) -> dict[str, tupl
     return results
 
 
+def same_contact(found: dict, row: dict) -> bool:
+    """Whether a contact read back from Xero already says what the source's row says (its name, or the name
+    disambiguated with the patient's id, first and last name, e-mail): then adopting it needs no update."""
+
+    def text(value: object) -> str:
+        return str(value or "").strip().casefold()
+
+    names = {text(row["Name"]), text(disambiguated(row["Name"], row["contact_key"]))}
+    return text(found.get("Name")) in names and all(
+        text(found.get(f)) == text(row[f] if isinstance(row[f], str) else None)
+        for f in ("FirstName", "LastName", "EmailAddress")
+    )
+
+
 def _record(ctx: LoadContext, rows: dict, ids: dict, action: str, results: dict) -> list[str]:
-    """Record what Xero answered; returns the keys adopted (their content in Xero is not known)."""
+    """Record what Xero answered; returns the keys adopted whose content in Xero differs from the source's."""
     adopted = []
     for key, (result, problems) in results.items():
         row = rows.get(key)
@@ -74,14 +88,15 @@ def _record(ctx: LoadContext, rows: dict, ids: dict, action: str, results: dict)
             ctx.note("contact", key, "failed", ids.get(key), reason, day=row["day"])
             continue
         ids[key] = result["ContactID"]
-        if result.get("adopted"):
+        stale = bool(result.get("adopted")) and not same_contact(result, row)
+        if stale:
             adopted.append(key)
         ctx.save(
             "contact",
             key,
             ids[key],
             action="adopted" if result.get("adopted") else action,
-            content_hash=None if result.get("adopted") else row["content_hash"],
+            content_hash=None if stale else row["content_hash"],
             status=result.get("ContactStatus", "ACTIVE"),
             day=row["day"],
         )

@@ -23,6 +23,7 @@ from clinic_etl.ledger.money import to_decimal
 from clinic_etl.store import PendingWrite
 from clinic_etl.xero.kinds import CREDIT_NOTE, INVOICE, Kind
 from clinic_etl.xero.load_allocations import allocations_on_invoices, content
+from clinic_etl.xero.load_contacts import same_contact
 from clinic_etl.xero.load_invoices import REMOVED, adopt, owner_of
 from clinic_etl.xero.load_payments import DELETED, live_payments
 from clinic_etl.xero.outcome import LoadContext
@@ -35,7 +36,7 @@ def resolve_pending(ctx: LoadContext, documents: dict[str, pd.DataFrame], curren
     by_entity: dict[str, list[PendingWrite]] = {}
     for note in notes:
         by_entity.setdefault(note.entity, []).append(note)
-    _contacts(ctx, by_entity.get("contact", []))
+    _contacts(ctx, by_entity.get("contact", []), documents.get("contacts"))
     _documents(ctx, INVOICE, by_entity.get("invoice", []), documents.get("invoices"), currency)
     _documents(ctx, CREDIT_NOTE, by_entity.get("credit_note", []), documents.get("credit_notes"), currency)
     payments = [documents[n] for n in ("payments", "refunds") if n in documents]
@@ -44,14 +45,19 @@ def resolve_pending(ctx: LoadContext, documents: dict[str, pd.DataFrame], curren
     return len(notes)
 
 
-def _contacts(ctx: LoadContext, notes: list[PendingWrite]) -> None:
+def _contacts(ctx: LoadContext, notes: list[PendingWrite], frame: pd.DataFrame | None) -> None:
+    rows = {} if frame is None else {r["contact_key"]: r for r in frame.to_dict("records")}
     numbers = [note.number or note.source_key for note in notes]
     by_number = ctx.client.contacts_where("ContactNumber", numbers) if notes else {}
     for note, number in zip(notes, numbers, strict=True):
         found = by_number.get(number)
         if found and found.get("ContactID"):
+            row = rows.get(note.source_key)
+            known = row["content_hash"] if row is not None and same_contact(found, row) else None  # else: updated
             status = found.get("ContactStatus", "ACTIVE")
-            ctx.save("contact", note.source_key, found["ContactID"], action="adopted", content_hash=None, status=status)
+            ctx.save(
+                "contact", note.source_key, found["ContactID"], action="adopted", content_hash=known, status=status
+            )
         else:
             ctx.settle("contact", [note.source_key])
 
