@@ -9,15 +9,6 @@ def source_of(key: str) -> str:
     return key.split(":", 1)[0]
 
 
-def ids_by_source(keys: Iterable[str]) -> dict[str, list[str]]:
-    """`cliniko:invoice:1`, `cliniko:invoice:2` -> {"cliniko": ["1", "2"]}."""
-    out: dict[str, list[str]] = {}
-    for key in keys:
-        source, _, rest = key.partition(":")
-        out.setdefault(source, []).append(rest.split(":", 1)[-1])
-    return out
-
-
 def ids_by_source_entity(keys: Iterable[str]) -> dict[tuple[str, str], list[str]]:
     """`cliniko:invoice:1`, `clio:bill:2` -> {("cliniko", "invoice"): ["1"], ("clio", "bill"): ["2"]}: how the
     quarantine files a source record."""

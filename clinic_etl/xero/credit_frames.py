@@ -110,44 +110,42 @@ def credit_note_frames(
                 "content_hash": content_hash(document),
             }
         )
-    allocations, refunds = [], []
-    for a in ledger["credit_allocations"].to_dict("records"):
-        if a["credit_note_key"] not in kept:
-            continue
-        on, locked = place(a["allocation_key"], a["day"], a["date"])
-        if locked:
-            source, _, source_id = a["credit_note_key"].split(":", 2)
-            problems.append((source, "credit_note", source_id, a["day"], f"its allocation is {locked}"))
-            continue
-        allocations.append(
-            {
-                "allocation_key": a["allocation_key"],
-                "credit_note_key": a["credit_note_key"],
-                "invoice_key": a["invoice_key"],
-                "day": a["day"],
-                "Date": on,
-                "Amount": a["amount"],
-            }
-        )
-    for r in ledger["refunds"].to_dict("records"):
-        if r["credit_note_key"] not in kept:
-            continue
-        on, locked = place(r["refund_key"], r["day"], r["date"])
-        if locked:
-            source, _, source_id = r["credit_note_key"].split(":", 2)
-            problems.append((source, "credit_note", source_id, r["day"], f"its refund is {locked}"))
-            continue
-        refunds.append(
-            {
-                "payment_key": r["refund_key"],
-                "credit_note_key": r["credit_note_key"],
-                "day": r["day"],
-                "Date": on,
-                "Amount": r["amount"],
-                "AccountCode": mapping.accounts.payments,
-                "Reference": f"{r['refund_key'].split(':', 1)[0].title()} refund {r['refund_key'].rsplit(':', 1)[-1]}",
-            }
-        )
+
+    def placed_rows(name: str, key: str, what: str):
+        """The rows of the kept credit notes, each with the date to send (moved past the lock date, or held back)."""
+        for row in ledger[name].to_dict("records"):
+            if row["credit_note_key"] not in kept:
+                continue
+            on, locked = place(row[key], row["day"], row["date"])
+            if locked:
+                source, _, source_id = row["credit_note_key"].split(":", 2)
+                problems.append((source, "credit_note", source_id, row["day"], f"its {what} is {locked}"))
+            else:
+                yield row, on
+
+    allocations = [
+        {
+            "allocation_key": a["allocation_key"],
+            "credit_note_key": a["credit_note_key"],
+            "invoice_key": a["invoice_key"],
+            "day": a["day"],
+            "Date": on,
+            "Amount": a["amount"],
+        }
+        for a, on in placed_rows("credit_allocations", "allocation_key", "allocation")
+    ]
+    refunds = [
+        {
+            "payment_key": r["refund_key"],
+            "credit_note_key": r["credit_note_key"],
+            "day": r["day"],
+            "Date": on,
+            "Amount": r["amount"],
+            "AccountCode": mapping.accounts.payments,
+            "Reference": f"{r['refund_key'].split(':', 1)[0].title()} refund {r['refund_key'].rsplit(':', 1)[-1]}",
+        }
+        for r, on in placed_rows("refunds", "refund_key", "refund")
+    ]
     frames = {
         "credit_notes": pd.DataFrame(notes, columns=CREDIT_NOTE_COLUMNS),
         "credit_allocations": pd.DataFrame(allocations, columns=ALLOCATION_COLUMNS),
