@@ -124,12 +124,75 @@ class Mailchimp(_Strict):
     )
 
 
+class Summary(_Strict):
+    """Summary mode (`mode: summary`): one invoice per day and business to a configured customer, no patient in Xero."""
+
+    contact_name: str = Field(
+        "{source} sales - {business}",
+        min_length=1,
+        max_length=255,
+        description="Name of the Xero contact each business's daily summary is billed to; `{business}` is the"
+        " business's name (`businesses` below) or id, `{source}` the source's name (Cliniko, Clio).",
+    )
+    businesses: dict[str, str] = Field(
+        default_factory=dict, description="Source business id -> the name used in the summary contact's name."
+    )
+    number_prefix: str = Field(
+        "SUM-", min_length=1, max_length=20, description="Summary invoices are numbered <prefix><YYYYMMDD>-<business>."
+    )
+
+
+class Tenant(_Strict):
+    """One Xero organisation of a practice that books its businesses (locations) to several. Every key after
+    `businesses` is optional and, when set, replaces the top-level key of the same name for this organisation."""
+
+    name: str = Field(pattern="^[a-z0-9][a-z0-9_-]{0,39}$", description="Short name, in the run's metadata.")
+    tenant_id: str = Field(min_length=1, description="The Xero organisation's tenant id (GET /connections).")
+    businesses: list[str] = Field(
+        default_factory=list,
+        description="Source business ids booked to this organisation; empty on one tenant: every other business.",
+    )
+    invoice_number_prefix: str | None = Field(None, max_length=20)
+    currency: str | None = Field(None, pattern="^[A-Z]{3}$")
+    invoice_status: str | None = Field(None, pattern="^(DRAFT|AUTHORISED)$")
+    send_invoices: bool | None = None
+    mode: str | None = Field(None, pattern="^(detailed|summary)$")
+    summary: Summary | None = None
+    accounts: Accounts | None = None
+    taxes: Taxes | None = None
+    tracking: list[Tracking] | None = Field(None, max_length=2)
+
+
+OVERRIDABLE = tuple(k for k in Tenant.model_fields if k not in ("name", "tenant_id", "businesses"))
+
+
 class Mapping(_Strict):
     invoice_number_prefix: str = Field("CLK-", max_length=20)
     currency: str = Field("AUD", pattern="^[A-Z]{3}$")
     due_days: int = Field(0, ge=0, le=365, description="DueDate = issue date + due_days.")
     invoice_status: str = Field("AUTHORISED", pattern="^(DRAFT|AUTHORISED)$")
     send_invoices: bool = Field(False, description="Xero e-mails each approved invoice to its contact, once.")
+    invoice_from: str = Field(
+        "invoices",
+        pattern="^(invoices|appointments)$",
+        description="Cliniko: `appointments` makes every completed individual appointment an invoice, unless Cliniko"
+        " holds an invoice for it (then that one is synced).",
+    )
+    require_arrival: bool = Field(
+        False, description="invoice_from appointments: only appointments marked arrived at the source."
+    )
+    mode: str = Field(
+        "detailed",
+        pattern="^(detailed|summary)$",
+        description="detailed: an invoice per source invoice, a contact per patient; summary: one invoice per day and"
+        " business to the `summary` contact, no patient in Xero.",
+    )
+    summary: Summary = Summary()
+    tenants: list[Tenant] = Field(
+        default_factory=list,
+        description="Several Xero organisations, businesses routed to each (empty: the one organisation of"
+        " XERO_TENANT_ID or the connection).",
+    )
     accounts: Accounts = Accounts()
     taxes: Taxes = Taxes()
     tracking: list[Tracking] = Field(default_factory=list, max_length=2)
@@ -152,6 +215,30 @@ class Mapping(_Strict):
         if self.rules.closed_invoices == "written_off" and not self.accounts.bad_debts:
             raise ValueError("rules.closed_invoices is written_off: set accounts.bad_debts to the bad-debt account")
         return self
+
+    @model_validator(mode="after")
+    def _tenants_route_each_business_once(self) -> Mapping:
+        names = [t.name for t in self.tenants]
+        ids = [t.tenant_id.lower() for t in self.tenants]
+        if len(set(names)) != len(names) or len(set(ids)) != len(ids):
+            raise ValueError("tenants: each name and each tenant_id may appear once")
+        if len([t for t in self.tenants if not t.businesses]) > 1:
+            raise ValueError("tenants: at most one tenant may leave `businesses` empty (it takes every other business)")
+        seen: dict[str, str] = {}
+        for tenant in self.tenants:
+            for business in tenant.businesses:
+                if business in seen:
+                    raise ValueError(f"tenants: business {business} is routed to {seen[business]} and {tenant.name}")
+                seen[business] = tenant.name
+        return self
+
+    def for_tenant(self, tenant: Tenant | None) -> Mapping:
+        """The mapping as one organisation sees it: the tenant's keys replace the top-level ones."""
+        if tenant is None:
+            return self
+        return self.model_copy(
+            update={k: getattr(tenant, k) for k in OVERRIDABLE if getattr(tenant, k) is not None} | {"tenants": []}
+        )
 
 
 class MappingError(ValueError):

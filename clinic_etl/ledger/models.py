@@ -36,6 +36,7 @@ class _Ledger(pa.DataFrameModel):
     class Config:
         strict = "filter"
         coerce = False
+        add_missing_columns = True  # a column with a default a source does not produce (e.g. `archived`)
 
 
 class LedgerContact(_Ledger):
@@ -44,6 +45,9 @@ class LedgerContact(_Ledger):
     first_name: Series[str] = pa.Field(nullable=True, description="Personal data: never logged")
     last_name: Series[str] = pa.Field(nullable=True, description="Personal data: never logged")
     email: Series[str] = pa.Field(nullable=True, description="Personal data: never logged")
+    archived: Series[bool] = pa.Field(
+        default=False, description="Archived or deleted at the source: its Xero contact is archived (ARCHIVED)"
+    )
 
 
 class LedgerInvoice(_Ledger):
@@ -191,6 +195,8 @@ LEDGER_MODELS: dict[str, type[_Ledger]] = {
 def ledger_frame(name: str, rows: list[dict] | None = None) -> pd.DataFrame:
     """One ledger frame from row dicts, with exactly its model's columns (empty when `rows` is)."""
     frame = pd.DataFrame(rows or [], columns=list(LEDGER_MODELS[name].to_schema().columns))
+    if name == "contacts":
+        frame["archived"] = frame["archived"].eq(True)  # absent: not archived
     if name == "lines":
         frame["line_no"] = frame["line_no"].astype("int64")
     return frame
