@@ -171,6 +171,8 @@ def sync(day: str, until: str | None, dry_run: bool = False) -> int:
     print_sync(console, run, mapping.currency, held)
     if run.exit_code == 3:
         errors.print("clinic-etl: an outage stopped the run: fix the connection or credentials, then run it again")
+    elif run.exit_code == 2:
+        errors.print("clinic-etl: the mapping file must change before this range can sync (see above)")
     elif run.exit_code == 1:
         errors.print("clinic-etl: not every day reconciled: money is held back or not proven (see above)")
     return run.exit_code

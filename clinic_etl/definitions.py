@@ -17,12 +17,15 @@ from clinic_etl.assets.engage import engage_assets
 from clinic_etl.deployment import engage_resources, resources
 from clinic_etl.mapping import MappingError, load_mapping
 from clinic_etl.partitions import daily_partitions
+from clinic_etl.resources.dry_run import DRY_RUN_TAG
 from clinic_etl.settings import Settings, SettingsError
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 SYNC_JOB = "daily_sync"
+DRY_RUN_JOB = "dry_run_sync"
+PLAN_STAGES = ("source_records", "practice_ledger", "xero_documents", "xero_sync")
 
 
 def build_definitions(settings: Settings, *, dry_run: bool = False) -> dg.Definitions:
@@ -34,9 +37,17 @@ def build_definitions(settings: Settings, *, dry_run: bool = False) -> dg.Defini
     job = dg.define_asset_job(
         SYNC_JOB, selection=dg.AssetSelection.assets(*assets), executor_def=dg.in_process_executor
     )
+    # the plan without the writes: Xero read, nothing sent, nothing recorded (the proof and the outbound systems left
+    # out); per tenant in the run's metadata, as `clinic-etl sync D --dry-run` prints it
+    plan_only = dg.define_asset_job(
+        DRY_RUN_JOB,
+        selection=dg.AssetSelection.assets(*[a for a in assets if a.key.path[-1] in PLAN_STAGES]),
+        executor_def=dg.in_process_executor,
+        tags={DRY_RUN_TAG: "true"},
+    )
     return dg.Definitions(
         assets=assets,
-        jobs=[job],
+        jobs=[job, plan_only],
         # at 03:00 practice time, sync the day that just ended
         schedules=[dg.build_schedule_from_partitioned_job(job, hour_of_day=3)],
         # a failed run, a failed check: a webhook and/or an e-mail, when configured (CLINIC_ETL_ALERT_*)

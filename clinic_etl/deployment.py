@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from clinic_etl.engage.gohighlevel.client import DEFAULT_BASE_URL as GHL_DEFAULT_URL
-from clinic_etl.mapping import Mapping
+from clinic_etl.mapping import Mapping, load_mapping
 from clinic_etl.resources import ClinikoResource, ClioResource, MappingResource, StateStoreResource, XeroResource
 from clinic_etl.resources.gohighlevel import GoHighLevelResource
 from clinic_etl.resources.mailchimp import MailchimpResource
@@ -38,7 +38,9 @@ def budget_url(settings: Settings) -> dg.EnvVar | None:
     return dg.EnvVar("CLINIC_ETL_CALL_BUDGET_URL") if settings.call_budget_url else None
 
 
-def xero_resource(settings: Settings, dry_run: bool = False) -> XeroResource:
+def xero_resource(settings: Settings, dry_run: bool = False, organisations: int = 1) -> XeroResource:
+    """The real Xero, or the sandbox's simulated one (connected to `organisations` of its organisations: as many as
+    the mapping's tenants route to)."""
     budget = str(settings.state_dir / "budgets.sqlite")
     if not settings.real_xero:  # the law firm's books are a US organisation of their own
         law_firm = settings.source == "clio-sandbox"
@@ -48,7 +50,13 @@ def xero_resource(settings: Settings, dry_run: bool = False) -> XeroResource:
         shared = budget_url(settings)
         quota = settings.xero_calls_per_day
         return sandbox(
-            state_path=state, budget_path=budget, budget_url=shared, calls_per_day=quota, dry_run=dry_run, region=region
+            state_path=state,
+            budget_path=budget,
+            budget_url=shared,
+            calls_per_day=quota,
+            dry_run=dry_run,
+            region=region,
+            organisations=organisations,
         )
     return XeroResource(
         client_id=dg.EnvVar("XERO_CLIENT_ID"),
@@ -65,9 +73,11 @@ def xero_resource(settings: Settings, dry_run: bool = False) -> XeroResource:
     )
 
 
-def source_resource(settings: Settings) -> ClinikoResource | ClioResource:
+def source_resource(settings: Settings, mapping: Mapping) -> ClinikoResource | ClioResource:
+    """The source's resource; Cliniko's bills from its invoices or its appointments as the mapping file says."""
+    billing = {"invoice_from": mapping.invoice_from, "require_arrival": mapping.require_arrival}
     if settings.source == "sandbox":
-        return _sandbox().SandboxClinikoResource()  # type: ignore[attr-defined]
+        return _sandbox().SandboxClinikoResource(**billing)  # type: ignore[attr-defined]
     if settings.source == "clio-sandbox":
         return _sandbox().SandboxClioResource()  # type: ignore[attr-defined]
     if settings.source == "clio":
@@ -85,6 +95,7 @@ def source_resource(settings: Settings) -> ClinikoResource | ClioResource:
         calls_per_minute=settings.cliniko_calls_per_minute,
         budget_path=str(settings.state_dir / "budgets.sqlite"),
         budget_url=budget_url(settings),
+        **billing,
     )
 
 
@@ -107,9 +118,10 @@ def alert_resource(settings: Settings) -> object:
 
 def resources(settings: Settings, *, dry_run: bool = False) -> dict[str, object]:
     """`dry_run`: Xero is read and every write planned, none sent; the state store is read, nothing recorded."""
+    mapping = load_mapping(settings.config_path)
     return {
-        "source": source_resource(settings),
-        "xero": xero_resource(settings, dry_run),
+        "source": source_resource(settings, mapping),
+        "xero": xero_resource(settings, dry_run, max(1, len(mapping.tenants))),
         "state_store": StateStoreResource(
             url=settings.store_url,
             secret_key=dg.EnvVar("CLINIC_ETL_SECRET_KEY") if settings.secret_key else None,

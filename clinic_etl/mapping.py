@@ -69,6 +69,11 @@ class Rules(_Strict):
         pattern="^(quarantine|move)$",
         description="A record dated in Xero's locked period: held in quarantine, or moved to the first open day.",
     )
+    excused: dict[str, str] = Field(
+        default_factory=dict,
+        description="Quarantined records (as `clinic-etl quarantine list` names them, source:entity:id) -> why the"
+        " finance team accepts them out of Xero: they no longer fail their day's reconciliation.",
+    )
     closed_invoices: str = Field(
         "paid",
         pattern="^(paid|written_off)$",

@@ -75,8 +75,38 @@ def sync_table(run: SyncRun, currency: str) -> Table:
     return table
 
 
+ENTITIES = (("contact", "contacts"), ("invoice", "invoices"), ("credit_note", "credit notes"), ("payment", "payments"))
+ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed", "archived", "sent", "failed")
+
+
+def tenant_lines(run: SyncRun) -> list[str]:
+    """Per Xero organisation, what the run wrote (a dry run: would write), with the money of invoices and payments;
+    shown for a dry run and whenever the mapping routes to several organisations."""
+    plans = run.by_tenant
+    if not plans or (len(plans) == 1 and not run.dry_run):
+        return []
+    verb = "would write" if run.dry_run else "wrote"
+    lines = []
+    for name, plan in plans.items():
+        parts = []
+        for entity, label in ENTITIES:
+            done = []
+            for action in ACTIONS:
+                n = int(plan.get(f"{entity}_{action}", 0) or 0)
+                if n:
+                    amount = plan.get(f"{entity}_{action}_amount")
+                    done.append(f"{n} {action}" + (f" ({Decimal(str(amount)):,.2f})" if amount else ""))
+            if done:
+                parts.append(f"{label} " + ", ".join(done))
+        currency = plan.get("currency", "")
+        lines.append(f"Xero {name} ({currency}) {verb}: " + ("; ".join(parts) if parts else "nothing"))
+    return lines
+
+
 def print_sync(console: Console, run: SyncRun, currency: str, held: list[QuarantineRecord]) -> None:
     console.print(sync_table(run, currency))
+    for line in tenant_lines(run):
+        console.print(line, markup=False, highlight=False)
     excluded = sum(d.excluded for d in run.days)
     console.print(
         f"invoices are written in Xero's batches across the days; {run.source_calls} source calls. "

@@ -22,6 +22,7 @@ ENGAGE = ("gohighlevel_onboarding", "mailchimp_follow_ups")  # on when the mappi
 OUTAGES = frozenset(
     {"ApiConnectionError", "InternalServerError", "AuthenticationError", "PermissionDeniedError", "QuotaSpent"}
 )
+CONFIGURATION = frozenset({"MappingMismatch", "ModeSwitch"})  # the mapping must change before a run can go on
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the CLI reports what happened itself
 
 Progress = Callable[[str, str], None]  # (stage, "started" | "done" | "failed")
@@ -98,6 +99,15 @@ class SyncRun:
     engage: dict[str, dict[str, object]] = field(default_factory=dict)  # ENGAGE asset -> the run's figures
 
     @property
+    def by_tenant(self) -> dict[str, dict[str, object]]:
+        """Per Xero organisation: what the run wrote (a dry run: would write), records per entity and action."""
+        for day in reversed(self.days):
+            plans = day.load.get("run_by_tenant")
+            if isinstance(plans, dict):
+                return plans
+        return {}
+
+    @property
     def outage(self) -> bool:
         return any(kind in OUTAGES for _, kind, _ in self.failures)
 
@@ -109,9 +119,12 @@ class SyncRun:
 
     @property
     def exit_code(self) -> int:
-        """0 everything reconciled; 1 money held back or not proven; 3 an outage (nothing to fix in the data)."""
+        """0 everything reconciled; 1 money held back or not proven; 2 the mapping must change (nothing was written);
+        3 an outage (nothing to fix in the data)."""
         if self.reconciled:
             return 0
+        if any(kind in CONFIGURATION for _, kind, _ in self.failures):
+            return 2
         return 3 if self.outage else 1
 
 
@@ -132,6 +145,8 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, str]]:
             metadata = (
                 event.step_failure_data.user_failure_data.metadata if event.step_failure_data.user_failure_data else {}
             )
+            if error.cls_name == "DagsterAssetCheckFailedError":  # the day's verdict says which and why
+                continue
             kind = str(getattr(metadata.get("error"), "value", "") or error.cls_name)
             out.append((str(event.step_key), kind, error.message.strip().splitlines()[0][:500]))
     return out

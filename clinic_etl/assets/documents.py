@@ -19,7 +19,10 @@ from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.assets.schemas import xero_metadata
 from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
-from clinic_etl.xero.frames import to_xero
+from clinic_etl.xero.check_mapping import MappingMismatch
+from clinic_etl.xero.check_mapping import check as check_mapping
+from clinic_etl.xero.modes import mode_switch, plan
+from clinic_etl.xero.tenants import organisations, route
 
 BALANCED = "lines_add_up_to_source_totals"
 
@@ -43,6 +46,48 @@ def excluded_by_rule(excluded: pd.DataFrame) -> dg.MetadataValue:
             "ids": list(group["record_key"].head(20)),
         }
     return dg.MetadataValue.json(out)
+
+
+def merged(per_tenant: dict[str, dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Every organisation's frames as one set (a contact held in two organisations is two rows)."""
+    plans = list(per_tenant.values())
+    if len(plans) == 1:
+        return plans[0]
+    names = {name for plan in plans for name in plan}
+    return {
+        name: pd.concat([plan[name] for plan in plans if name in plan], ignore_index=True)
+        for name in names
+        if any(name in plan for plan in plans)
+    }
+
+
+def covered(per_tenant: dict[str, dict[str, pd.DataFrame]], day: str) -> dict[str, object]:
+    """Summary mode: which source invoices each summary of the day stands for (ids only)."""
+    out = {}
+    for documents in per_tenant.values():
+        covers = documents.get("covers")
+        if covers is None or covers.empty:
+            continue
+        numbers = documents["invoices"].set_index("invoice_key")["InvoiceNumber"]
+        mine = covers[covers["day"] == day]
+        for key, group in mine.groupby("invoice_key"):
+            out[str(numbers.get(key, key))] = list(group["source_key"])
+    return {"summaries": dg.MetadataValue.json(out)} if out else {}
+
+
+def _per_tenant(per_tenant: dict[str, dict[str, pd.DataFrame]], day: str) -> dict[str, object]:
+    if len(per_tenant) == 1:
+        return {}
+    out = {}
+    for name, documents in per_tenant.items():
+        invoices = by_day(documents["invoices"], day)
+        out[name] = {
+            "invoices": len(invoices),
+            "payments": len(by_day(documents["payments"], day)),
+            "excluded": len(by_day(documents["excluded"], day)),
+            "invoice_total": str(invoices.loc[invoices["source_status"] != "deleted", "total"].sum()),
+        }
+    return {"tenants": dg.MetadataValue.json(out)}
 
 
 def _figures(documents: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) -> dict[str, object]:
@@ -96,10 +141,35 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             store = state_store.store()
-            documents, rejected = to_xero(practice_ledger, mapping.load(), xero.org(store))
+            rules = mapping.load()
+            ledgers = route(practice_ledger, rules)
+            per_tenant, rejects = {}, []
+            charts = {org.name: xero.org(store, org.tenant_id) for org in organisations(rules)}
+            for org in organisations(rules):  # every organisation checked before anything is recorded or written
+                try:
+                    check_mapping(org.mapping, charts[org.name], org.name)
+                except MappingMismatch as error:
+                    raise dg.Failure(str(error), allow_retries=False, metadata={"error": "MappingMismatch"}) from None
+            for org in organisations(rules):
+                client = xero.client(store, org.tenant_id)
+                if switched := mode_switch(store, client.tenant_id, org, ledgers[org.name]):
+                    raise dg.Failure(switched, allow_retries=False, metadata={"error": "ModeSwitch"})
+                per_tenant[org.name], rejected = plan(ledgers[org.name], org.mapping, charts[org.name])
+                contacts = ledgers[org.name]["contacts"]
+                per_tenant[org.name]["archived_contacts"] = contacts.loc[contacts["archived"], ["contact_key"]]
+                rejects.append(rejected)
+            rejected = pd.concat(rejects, ignore_index=True) if len(rejects) > 1 else rejects[0]
             quarantine(store, rejected)
-            add_day_metadata(context, window, {day: _figures(documents, rejected, day) for day in window.days})
-            yield dg.Output(documents)
+            documents = merged(per_tenant)
+            add_day_metadata(
+                context,
+                window,
+                {
+                    day: _figures(documents, rejected, day) | _per_tenant(per_tenant, day) | covered(per_tenant, day)
+                    for day in window.days
+                },
+            )
+            yield dg.Output(per_tenant)
             per_day = {}
             for day in window.days:
                 bad = unbalanced(by_day(documents["invoices"], day))

@@ -6,11 +6,13 @@ import pandas as pd
 from clinic_etl.assets.common import SINGLE_RUN, add_day_metadata, by_day, money, quarantine, reject_table
 from clinic_etl.assets.failures import retry_only_what_can_succeed
 from clinic_etl.assets.schemas import ledger_metadata
+from clinic_etl.ledger.complete_days import complete_days
 from clinic_etl.ledger.keys import ids_by_source_entity
 from clinic_etl.ledger.models import complete
 from clinic_etl.partitions import SyncWindow
-from clinic_etl.resources import StateStoreResource
+from clinic_etl.resources import MappingResource, StateStoreResource
 from clinic_etl.resources.source import SourceResource
+from clinic_etl.xero.tenants import organisations
 
 
 def excluded_table(excluded: pd.DataFrame) -> dg.MetadataValue:
@@ -46,6 +48,11 @@ def _figures(ledger: dict[str, pd.DataFrame], rejected: pd.DataFrame, day: str) 
     }
 
 
+def read_whole(source: SourceResource, days: SyncWindow) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    ledger, rejected = source.to_ledger(source.extract(days), days)
+    return complete(ledger), rejected
+
+
 def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions,
@@ -59,6 +66,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         source: SourceResource,
         state_store: StateStoreResource,
         source_records: dict[str, pd.DataFrame],
+        mapping: MappingResource,
     ) -> dict[str, pd.DataFrame]:
         """2. Ledger. Contacts, invoices, lines, payments, credit notes (with allocations and refunds) and the records a
         rule keeps out, in the canonical ledger (Decimal money, local dates), validated by its pandera models; bad rows
@@ -68,6 +76,9 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             ledger, rejected = source.to_ledger(source_records, window)
             ledger = complete(ledger)
             store = state_store.store()
+            if any(org.mapping.mode == "summary" for org in organisations(mapping.load())):
+                ledger, more = complete_days(ledger, window, lambda days: read_whole(source, days))
+                rejected = pd.concat([rejected, *more], ignore_index=True) if more else rejected
             quarantine(store, rejected)
             keys = [*ledger["invoices"]["invoice_key"], *ledger["credit_notes"]["credit_note_key"]]
             for (name, entity), ids in ids_by_source_entity(keys).items():

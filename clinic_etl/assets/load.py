@@ -1,6 +1,9 @@
 """Stage 4: write the window to Xero idempotently and record every mapping in the state store, each with the write
 that made it (``xero_writes``: the audit, kept as the writes succeed, so a failed attempt's are not lost)."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import dagster as dg
 import pandas as pd
 
@@ -11,6 +14,7 @@ from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
 from clinic_etl.xero.load import load_documents
 from clinic_etl.xero.outcome import OUTCOME_COLUMNS, WRITES
+from clinic_etl.xero.tenants import organisations
 
 
 def failures(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +61,42 @@ def run_outcomes(outcomes: pd.DataFrame, writes: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(written + others, columns=OUTCOME_COLUMNS)
 
 
+def made_meanwhile(outcome: pd.DataFrame, store, tenant_id: str, since: datetime) -> pd.DataFrame:
+    """`outcome` with the failures of records another run made meanwhile (two runs of one day at once: Xero refuses
+    the second payment of an invoice the first paid) as "unchanged": the record is in Xero and on record."""
+    failed = outcome[outcome["action"] == "failed"]
+    done: set[tuple[str, str]] = set()
+    for entity, group in failed.groupby("entity"):
+        found = store.get_records(tenant_id, str(entity), list(group["key"]))
+        done |= {(str(entity), k) for k, r in found.items() if r.xero_id and r.synced_at and r.synced_at >= since}
+    if not done:
+        return outcome
+    hit = pd.Series(
+        [(e, k) in done for e, k in zip(outcome["entity"], outcome["key"], strict=True)], index=outcome.index
+    )
+    outcome = outcome.copy()
+    outcome.loc[hit & (outcome["action"] == "failed"), ["action", "reason"]] = ["unchanged", ""]
+    return outcome
+
+
+def tenant_plan(outcomes: pd.DataFrame, documents: dict[str, pd.DataFrame]) -> dict[str, object]:
+    """What a run wrote (or, dry, would write) to one organisation: records per entity and action, and the money of
+    the invoices and payments written."""
+    counts = outcomes.groupby(["entity", "action"]).size()
+    plan: dict[str, object] = {f"{entity}_{action}": int(n) for (entity, action), n in counts.items()}
+    written = outcomes[outcomes["action"].isin(WRITES)]
+    for entity, frame, key, amount in (
+        ("invoice", "invoices", "invoice_key", "total"),
+        ("payment", "payments", "payment_key", "Amount"),
+    ):
+        amounts = documents[frame].set_index(key)[amount] if len(documents[frame]) else pd.Series(dtype=object)
+        for action in ("created", "updated", "voided", "reversed"):
+            keys = written.loc[(written["entity"] == entity) & (written["action"] == action), "key"]
+            if len(keys):
+                plan[f"{entity}_{action}_amount"] = str(sum(amounts.reindex(keys).dropna(), Decimal(0)))
+    return plan
+
+
 def _figures(done: pd.DataFrame, day: str) -> dict[str, object]:
     done = by_day(done, day)
     counts = done.groupby(["entity", "action"]).size()
@@ -80,7 +120,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     )
     def xero_sync(
         context: dg.AssetExecutionContext,
-        xero_documents: dict[str, pd.DataFrame],
+        xero_documents: dict[str, dict[str, pd.DataFrame]],
         mapping: MappingResource,
         xero: XeroResource,
         state_store: StateStoreResource,
@@ -90,19 +130,38 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         with retry_only_what_can_succeed():
             window = SyncWindow.of(context)
             store = state_store.store()
-            client = xero.client(store)
-            before = client.calls
             run_id = context.run.run_id
-            rules = mapping.load()
-            outcomes = load_documents(
-                client, store, xero_documents, window.days[0], rules.currency, run_id=run_id, send=rules.send_invoices
-            )
+            calls, results, plans, started = 0, [], {}, datetime.now(UTC)
+            for org in organisations(mapping.load()):  # one organisation after the other, each with its own client
+                client = xero.client(store, org.tenant_id)
+                before = client.calls
+                rules = org.mapping
+                outcome = load_documents(
+                    client,
+                    store,
+                    xero_documents[org.name],
+                    window.days[0],
+                    rules.currency,
+                    run_id=run_id,
+                    send=rules.send_invoices,
+                )
+                outcome = made_meanwhile(outcome, store, client.tenant_id, started)
+                results.append(outcome)
+                plans[org.name] = tenant_plan(outcome, xero_documents[org.name]) | {"currency": rules.currency}
+                calls += client.calls - before
+            outcomes = pd.concat(results, ignore_index=True) if len(results) > 1 else results[0]
             quarantine(store, failures(outcomes))
             for name, keys in settled_by_source(outcomes).items():  # refused before, in Xero now
                 store.resolve_quarantine(name, "xero_load", keys)
             writes = store.writes(run_id=run_id)  # recorded as made: a failed attempt's writes are among them
             done = run_outcomes(outcomes, writes)
             add_day_metadata(context, window, {day: _figures(done, day) for day in window.days})
-            return dg.MaterializeResult(metadata={"run_writes": len(writes), "run_api_calls": client.calls - before})
+            return dg.MaterializeResult(
+                metadata={
+                    "run_writes": len(writes),
+                    "run_api_calls": calls,
+                    "run_by_tenant": dg.MetadataValue.json(plans),  # per organisation: what was (or would be) written
+                }
+            )
 
     return xero_sync

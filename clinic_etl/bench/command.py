@@ -79,6 +79,7 @@ def _clinic_runs(root: str, clinic: Clinic, first: date, last: date, scale: floa
         "rerun": scenario("rerun", home=home, **window),  # on the state the backfill left
         "daily": scenario("daily", home=fresh_home(root), **window),
         "per_record": scenario("per_record", home=fresh_home(root), **window),
+        "summary": scenario("backfill", home=fresh_home(root), mode="summary", **window),
     }
 
 
@@ -123,8 +124,9 @@ def run(options: Options, out: report.Print, progress: Callable[[str], None] = l
         r = results[clinic.key]
         out("")
         report.clinic(out, clinic.label, scale, r["backfill"], r["rerun"], r["daily"], r["per_record"])
-        ok &= all(r[k]["succeeded"] == r[k]["runs"] for k in ("backfill", "rerun", "daily"))
-        ok &= all(r[k]["days_reconciled"] == r[k]["days"] for k in ("backfill", "rerun", "daily"))
+        report.summary_mode(out, r["summary"], r["backfill"])
+        ok &= all(r[k]["succeeded"] == r[k]["runs"] for k in ("backfill", "rerun", "daily", "summary"))
+        ok &= all(r[k]["days_reconciled"] == r[k]["days"] for k in ("backfill", "rerun", "daily", "summary"))
     out("")
     out("throughput and memory")
     report.throughput(out, results["throughput"])

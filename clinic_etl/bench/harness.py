@@ -37,10 +37,16 @@ def fresh_home(root: str) -> str:
     return home
 
 
-def sandbox_settings(home: str) -> Settings:
-    """The embedded sandbox with default mapping in `home`, whatever this shell's CLINIC_ETL_* / XERO_* say."""
+def sandbox_settings(home: str, mode: str = "detailed") -> Settings:
+    """The embedded sandbox with default mapping in `home` (in `mode`: detailed or summary), whatever this shell's
+    CLINIC_ETL_* / XERO_* say."""
     os.environ["DAGSTER_HOME"] = home  # Dagster's instance reads it from the environment
-    return Settings.from_env({"DAGSTER_HOME": home})
+    if mode == "detailed":
+        return Settings.from_env({"DAGSTER_HOME": home})
+    mapping = os.path.join(home, f"{mode}.yaml")
+    with open(mapping, "w", encoding="utf-8") as file:
+        file.write(f"mode: {mode}\n")
+    return Settings.from_env({"DAGSTER_HOME": home, "CLINIC_ETL_CONFIG": mapping})
 
 
 def peak_rss_mib() -> float:
@@ -125,6 +131,7 @@ class Runs:
     days: int = 0
     days_reconciled: int = 0
     invoices: int = 0  # compared by the reconciliation (a day-by-day run compares an invoice changed later again)
+    source_invoices: int = 0  # the source's invoices of the run's days, as the ledger counts them
     mismatches: int = 0
     written: dict[str, int] = field(default_factory=dict)  # contact / invoice / payment -> records written
     cliniko_calls: int = 0
@@ -143,6 +150,7 @@ class Runs:
         self.days_reconciled += sum(bool(m.get("reconciled")) for m in recs)
         self.invoices += sum(int(m.get("invoices_compared", 0)) for m in recs)
         self.mismatches += sum(int(m.get("mismatches", 0)) for m in recs)
+        self.source_invoices += sum(int(m.get("invoices", 0) or 0) for m in _metadata(result, "practice_ledger"))
         for m in _metadata(result, "xero_sync"):
             for entity in ("contact", "invoice", "payment"):
                 n = sum(int(m.get(f"{entity}_{action}", 0) or 0) for action in WRITTEN)

@@ -24,6 +24,7 @@ LINES_PER_SECOND = "transform+validate lines per second"
 TRANSFORM_MEMORY = "transform+validate peak memory"
 YEAR_MEMORY = "year backfill peak memory, month by month"
 REAL_SPEED = "month backfill wall vs bound, real speed"  # with --real-speed only
+PER_INVOICE_SUMMARY = "xero calls per source invoice, summary mode"
 
 PER_CLINIC = (
     PER_INVOICE_BACKFILL,
@@ -35,6 +36,7 @@ PER_CLINIC = (
     CLINIKO_PER_100,
     BOUND,
     QUOTA,
+    PER_INVOICE_SUMMARY,
 )
 ONCE = (TIME_SCALE, LINES_PER_SECOND, TRANSFORM_MEMORY, YEAR_MEMORY)
 WIDTH = 44
@@ -74,6 +76,21 @@ def _ok(runs: dict[str, Any]) -> str:
     if failed or unreconciled:
         return f"; {failed} runs FAILED, {unreconciled} days NOT reconciled"
     return ""
+
+
+def summary_mode(out: Print, summary: dict, detailed: dict) -> None:
+    """The month's backfill in summary mode (one invoice per day and business), next to the detailed mode's."""
+    invoices = max(int(summary["source_invoices"]), 1)
+    x, d = summary["xero"], detailed["xero"]
+    written = summary["written"]
+    line(
+        out,
+        PER_INVOICE_SUMMARY,
+        f"{x['api'] / invoices:.3f} ({x['api']} calls for {summary['source_invoices']:,} source invoices: "
+        f"{written.get('invoice', 0):,} summaries, {written.get('contact', 0):,} contacts, "
+        f"{written.get('payment', 0):,} payments; detailed mode {d['api'] / max(int(detailed['invoices']), 1):.3f}"
+        f" per invoice{_ok(summary)})",
+    )
 
 
 def clinic(out: Print, title: str, scale: float, b: dict, rerun: dict, daily: dict, rec: dict) -> None:

@@ -4,7 +4,7 @@
 
 prints one line `BENCH-RESULT {json}` with its figures. NAME is one of:
 
-    backfill    one run over [first, last] (a single-run backfill), in `home`
+    backfill    one run over [first, last] (a single-run backfill), in `home` (`mode`: detailed or summary)
     rerun       the same run again on the state `backfill` left in `home` (it must write nothing)
     daily       one run per day of [first, last], in `home`
     per_record  the same window's documents posted one request per record (`per_record.py`), in `home`
@@ -28,7 +28,7 @@ MARKER = "BENCH-RESULT "
 
 
 def _runs(params: dict[str, Any], windows: list[tuple[str, str]]) -> dict[str, Any]:
-    settings = harness.sandbox_settings(params["home"])
+    settings = harness.sandbox_settings(params["home"], params.get("mode", "detailed"))
     job = harness.job(settings, params["scale"], params["shape"])
     before = harness.xero_calls(settings)
     runs = harness.Runs()

@@ -19,6 +19,8 @@ class ClinikoResource(HttpSourceResource):
     api_key: str
     base_url: str | None = None
     calls_per_minute: int = 200  # Cliniko's per-key limit
+    invoice_from: str = "invoices"  # the mapping file's invoice_from: invoices | appointments
+    require_arrival: bool = False  # the mapping file's require_arrival (appointments only)
 
     def _open(self, transport: httpx.BaseTransport | None, budget: CallBudget | None) -> ClinikoClient:
         return ClinikoClient(self.api_key, self.base_url, transport=transport, budget=budget)
@@ -29,9 +31,9 @@ class ClinikoResource(HttpSourceResource):
         return to_ledger.SOURCE
 
     def extract(self, window: SyncWindow) -> dict[str, pd.DataFrame]:
-        return extract.extract(self.client(), window)
+        return extract.extract(self.client(), window, invoice_from=self.invoice_from)
 
     def to_ledger(
         self, raw: dict[str, pd.DataFrame], window: SyncWindow
     ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-        return to_ledger.to_ledger(raw, window)
+        return to_ledger.to_ledger(raw, window, require_arrival=self.require_arrival)

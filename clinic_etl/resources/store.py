@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import PrivateAttr
 
+from clinic_etl.resources.dry_run import tagged_dry_run
 from clinic_etl.store import StateStore
 from clinic_etl.store.dry_run import DryRunStore
 
@@ -21,7 +22,8 @@ class StateStoreResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._store = StateStore.open(self.url, secret_key=self.secret_key, key_file=self.key_file)
-        self._view = DryRunStore(self._store) if self.dry_run else self._store
+        dry = self.dry_run or tagged_dry_run(context)
+        self._view = DryRunStore(self._store) if dry else self._store
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._store is not None:

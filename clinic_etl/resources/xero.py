@@ -1,4 +1,5 @@
-"""Xero as a resource: one authenticated client per run (token, tenant and chart read once), closed at its end.
+"""Xero as a resource: one authenticated client per organisation per run (token, tenant and chart read once), closed
+at its end. The organisations share the app's token; each has its own call budget (Xero's limits are per tenant).
 
 The embedded simulator is a subclass in `clinic_etl.sandbox.resources` (swapped by class, never imported here).
 """
@@ -12,6 +13,7 @@ import httpx
 from pydantic import PrivateAttr
 
 from clinic_etl.http.limits import Budgets, CallBudget, DailyQuota
+from clinic_etl.resources.dry_run import tagged_dry_run
 from clinic_etl.store import StateStore
 from clinic_etl.xero.auth import XeroAuth
 from clinic_etl.xero.client import XeroClient
@@ -32,8 +34,10 @@ class XeroResource(dg.ConfigurableResource):
     budget_url: str | None = None  # or Redis / PostgreSQL, shared by every machine (CLINIC_ETL_CALL_BUDGET_URL)
     dry_run: bool = False  # read Xero, plan every write, send none
     _transport_: httpx.BaseTransport | None = PrivateAttr(None)
-    _client: XeroClient | None = PrivateAttr(None)
-    _org: XeroOrg | None = PrivateAttr(None)
+    _clients: dict[str | None, XeroClient] = PrivateAttr(default_factory=dict)
+    _orgs: dict[str | None, XeroOrg] = PrivateAttr(default_factory=dict)
+    _auth: XeroAuth | None = PrivateAttr(None)
+    _dry: bool = PrivateAttr(False)
 
     def _transport(self) -> httpx.BaseTransport | None:
         return None
@@ -52,37 +56,43 @@ class XeroResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._transport_ = self._transport()
+        self._dry = self.dry_run or tagged_dry_run(context)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._client is not None:
-            self._client.close()
+        for client in self._clients.values():
+            client.close()
         if self._transport_ is not None:
             self._transport_.close()
-        self._client, self._org, self._transport_ = None, None, None
+        self._clients, self._orgs, self._auth, self._transport_ = {}, {}, None, None
 
-    def client(self, store: StateStore) -> XeroClient:
-        """The run's client; `store` keeps rotated refresh tokens (read on first use only)."""
-        if self._client is None:
-            auth = XeroAuth(
-                self.identity_url,
-                self.client_id,
-                self.client_secret,
-                refresh_token=self.refresh_token,
-                store=store,
-                transport=self._transport_,
-            )
-            kind = DryRunXeroClient if self.dry_run else XeroClient
-            self._client = kind(self.api_url, auth, self.tenant_id, transport=self._transport_, budget=self._budget())
-        return self._client
+    def client(self, store: StateStore, tenant_id: str | None = None) -> XeroClient:
+        """The run's client of organisation `tenant_id` (None: `tenant_id` of the resource, else the connection's
+        organisation); `store` keeps rotated refresh tokens (read on first use only)."""
+        tenant = tenant_id or self.tenant_id
+        if tenant not in self._clients:
+            if self._auth is None:
+                self._auth = XeroAuth(
+                    self.identity_url,
+                    self.client_id,
+                    self.client_secret,
+                    refresh_token=self.refresh_token,
+                    store=store,
+                    transport=self._transport_,
+                )
+            kind = DryRunXeroClient if self._dry else XeroClient
+            client = kind(self.api_url, self._auth, tenant, transport=self._transport_, budget=self._budget())
+            self._clients[tenant] = client
+        return self._clients[tenant]
 
-    def org(self, store: StateStore) -> XeroOrg:
+    def org(self, store: StateStore, tenant_id: str | None = None) -> XeroOrg:
         """The organisation's accounts, tax rates and tracking categories, read once per run."""
-        if self._org is None:
-            client = self.client(store)
-            self._org = XeroOrg.from_api(
+        tenant = tenant_id or self.tenant_id
+        if tenant not in self._orgs:
+            client = self.client(store, tenant)
+            self._orgs[tenant] = XeroOrg.from_api(
                 client.get("Accounts").get("Accounts", []),
                 client.get("TaxRates").get("TaxRates", []),
                 client.get("TrackingCategories").get("TrackingCategories", []),
                 (client.get("Organisation").get("Organisations") or [{}])[0],
             )
-        return self._org
+        return self._orgs[tenant]

@@ -89,7 +89,7 @@ class SandboxClinikoResource(ClinikoResource):
 
 
 class SandboxXeroResource(XeroResource):
-    """The built-in Xero simulator, in-process, its organisation kept in the file `state_path`."""
+    """The built-in Xero simulator, in-process, its organisations kept in the file `state_path`."""
 
     client_id: str = SANDBOX_CLIENT_ID
     client_secret: str = SANDBOX_CLIENT_SECRET
@@ -98,11 +98,16 @@ class SandboxXeroResource(XeroResource):
     state_path: str
     idempotency_ttl_s: float = 360.0  # Xero keeps an Idempotency-Key about 6 minutes
     time_scale: float = 1.0
-    region: str = "AU"  # the organisation seeded in a new state file: AU (the clinic's) or US (the law firm's)
+    region: str = "AU"  # the organisations seeded in a new state file: AU (the clinic's) or US (the law firm's)
+    organisations: int = 1  # the app is connected to the first N of the simulator's organisations (SANDBOX_TENANTS)
 
     def _transport(self) -> httpx.BaseTransport | None:
         app = xero_app(
-            self.state_path, idempotency_ttl_s=self.idempotency_ttl_s, time_scale=self.time_scale, region=self.region
+            self.state_path,
+            idempotency_ttl_s=self.idempotency_ttl_s,
+            time_scale=self.time_scale,
+            region=self.region,
+            organisations=self.organisations,
         )
         return InProcessTransport(app)
 

@@ -124,7 +124,7 @@ credentials = Table(
 )
 
 #: the actions a row of ``xero_writes`` records (what Xero received, or a mapping adopted after a lost reply)
-WRITE_ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed", "sent")
+WRITE_ACTIONS = ("created", "updated", "adopted", "voided", "deleted", "reversed", "sent", "archived")
 
 xero_writes = Table(
     "xero_writes",

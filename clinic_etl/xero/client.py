@@ -95,18 +95,21 @@ class XeroClient(ApiClient):
                 return rows
             page += 1
 
-    def invoices_by_number(self, numbers: Iterable[str], dated: tuple[date, date] | None = None) -> list[dict]:
+    def invoices_by_number(
+        self, numbers: Iterable[str], dated: tuple[date, date] | None = None, *, all_dated: bool = False
+    ) -> list[dict]:
         """The invoices with these numbers. With `dated` (a window's first and last day), those dated in it are read
         by date in pages of up to 1000 (a month's invoices in a call or two) and only the rest by number, 40 to a
-        GET (an invoice synced for a later change, dated before the window)."""
+        GET (an invoice synced for a later change, dated before the window). `all_dated`: every sales invoice dated
+        in the window is returned too, whatever its number (the proof looks for invoices with no source)."""
         numbers = sorted(set(numbers))
         rows: list[dict] = []
-        if dated and numbers:
+        if dated and (numbers or all_dated):
             first, last = (f"DateTime({d.year},{d.month:02d},{d.day:02d})" for d in dated)
             where = f'Type=="ACCREC" AND Date>={first} AND Date<={last}'
             wanted = set(numbers)
             found = self.get_all("Invoices", "Invoices", page_size=MAX_PAGE_SIZE, where=where, unitdp=4)
-            rows = [r for r in found if r.get("InvoiceNumber") in wanted]
+            rows = found if all_dated else [r for r in found if r.get("InvoiceNumber") in wanted]
             numbers = sorted(wanted - {r.get("InvoiceNumber") for r in rows})
         for start in range(0, len(numbers), NUMBERS_PER_QUERY):
             chunk = ",".join(numbers[start : start + NUMBERS_PER_QUERY])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from clinic_etl.store import StateStore
+from clinic_etl.xero.archive_contacts import archive_contacts
 from clinic_etl.xero.client import XeroClient
 from clinic_etl.xero.credit_frames import ALLOCATION_COLUMNS, CREDIT_NOTE_COLUMNS, REFUND_COLUMNS
 from clinic_etl.xero.kinds import CREDIT_NOTE
@@ -50,4 +51,6 @@ def load_documents(
     void_removed(ctx, notes, CREDIT_NOTE)
     if send:
         send_invoices(ctx, documents["invoices"], documents["contacts"], invoice_ids)
+    if "archived_contacts" in documents:  # after the documents: Xero takes none on an archived contact
+        archive_contacts(ctx, documents["archived_contacts"])
     return ctx.frame()

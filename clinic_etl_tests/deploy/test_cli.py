@@ -106,13 +106,23 @@ def test_a_range_prints_per_day_lines_and_a_total_that_matches_the_simulated_xer
 
 def test_money_held_back_exits_1_with_the_amount_and_the_first_reasons(tmp_path):
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text("accounts:\n  by_business: {'514810976554457178': '999'}\n")  # the sandbox's Surry Hills
+    mapping.write_text("taxes:\n  by_name: {'GST': 'EXEMPTOUTPUT'}\n")  # 0 % in Xero, 10 % at the source
     done = cli(["sync", "2026-10-14"], tmp_path, CLINIC_ETL_CONFIG=str(mapping))
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-1000:]
-    assert "held in quarantine" in done.stdout and "999" in done.stdout and "Traceback" not in done.stderr
+    assert "held in quarantine" in done.stdout and "EXEMPTOUTPUT" in done.stdout and "Traceback" not in done.stderr
     held = total_row(done.stdout.replace("│ 2026-10-14", "│ total", 1))[6]
     assert Decimal(held.replace(",", "")) > 0
     assert "not every day reconciled" in done.stderr
+
+
+def test_a_mapping_naming_an_account_xero_lacks_exits_2_naming_the_key_and_writes_nothing(tmp_path):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("accounts:\n  by_business: {'514810976554457178': '999'}\n")  # the sandbox's Surry Hills
+    done = cli(["sync", "2026-10-14"], tmp_path, CLINIC_ETL_CONFIG=str(mapping))
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-1000:]
+    assert "accounts.by_business['514810976554457178']: account code '999'" in done.stdout.replace("\n", "")
+    assert "Traceback" not in done.stderr and "mapping file must change" in done.stderr
+    assert xero_invoices(tmp_path) == []
 
 
 def test_a_dry_run_plans_exactly_what_the_real_run_writes_and_sends_nothing(tmp_path):

@@ -152,10 +152,11 @@ def test_xero_differing_from_the_source_fails_the_check_and_alerts_once_with_the
 def test_a_growing_quarantine_alerts_and_the_same_quarantine_again_does_not(sandbox, channels, tmp_path):
     alerts, hook, smtp = channels
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text('taxes:\n  by_name: {"GST": "GST10"}\n', encoding="utf-8")  # Xero has no GST10
+    # GST-free in Xero, 10 % at the source: each taxed invoice is held, the rest goes on
+    mapping.write_text('taxes:\n  by_name: {"GST": "EXEMPTOUTPUT"}\n', encoding="utf-8")
     cursor = check_tick(sandbox, alerts, None)
     first = sandbox.sync(DAY, mapping=str(mapping))
-    assert first.success and checks(first)["nothing_quarantined"] is False  # a warning: the run goes on
+    assert not first.success and checks(first)["nothing_quarantined"] is False  # blocking: the day is not a pass
 
     cursor = check_tick(sandbox, alerts, cursor)
     assert len(hook.posts) == 1 and len(smtp.messages) == 1

@@ -16,7 +16,7 @@ GRAPH = {
     "practice_ledger": ("ledger", ["source_records"]),
     "xero_documents": ("xero", ["practice_ledger"]),
     "xero_sync": ("xero", ["xero_documents"]),
-    "xero_reconciliation": ("proof", ["xero_documents", "xero_sync"]),
+    "xero_reconciliation": ("proof", ["practice_ledger", "xero_documents", "xero_sync"]),
 }
 NODES = """{ assetNodes {
   assetKey { path } groupName description isPartitioned pools kinds
@@ -62,7 +62,7 @@ def test_the_ui_sees_the_graph_its_partitions_checks_schemas_and_a_days_numbers(
     assert [n["description"][:2] for n in map(nodes.get, GRAPH)] == ["1.", "2.", "3.", "4.", "5."]  # the story
     assert nodes["xero_sync"]["pools"] == ["xero_api"] and nodes["source_records"]["pools"] == ["cliniko_api"]
     checks = {c["name"]: c["blocking"] for a in GRAPH for c in nodes[a]["assetChecksOrError"].get("checks", [])}
-    assert checks == {"lines_add_up_to_source_totals": True, "xero_matches_source": True, "nothing_quarantined": False}
+    assert checks == {"lines_add_up_to_source_totals": True, "xero_matches_source": True, "nothing_quarantined": True}
 
     # the ledger's columns, from its pandera models (types, descriptions), and the Xero frames'
     ledger = {e["label"]: e for e in nodes["practice_ledger"]["metadataEntries"]}

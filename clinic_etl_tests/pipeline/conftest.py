@@ -32,8 +32,12 @@ class Sandbox:
         self.db_url = f"sqlite:///{tmp_path / 'state.db'}"
         self.instance = dg.DagsterInstance.ephemeral()
 
-    def resources(self, mapping: str | None = None, cliniko=None, idempotency_ttl_s: float = 360.0) -> dict:
-        xero = SandboxXeroResource(state_path=self.xero_state, idempotency_ttl_s=idempotency_ttl_s)
+    def resources(
+        self, mapping: str | None = None, cliniko=None, idempotency_ttl_s: float = 360.0, organisations: int = 1
+    ) -> dict:
+        xero = SandboxXeroResource(
+            state_path=self.xero_state, idempotency_ttl_s=idempotency_ttl_s, organisations=organisations
+        )
         return {
             "source": cliniko or SandboxClinikoResource(),
             "xero": xero,
@@ -49,12 +53,13 @@ class Sandbox:
             SYNC_ASSETS, resources=self.resources(**kwargs), instance=self.instance, raise_on_error=False, **window
         )
 
-    def xero(self) -> XeroClient:
+    def xero(self, tenant_id: str | None = None) -> XeroClient:
+        """A client of the simulated Xero: of organisation `tenant_id` (None: the app's first connection)."""
         transport = InProcessTransport(xero_app(self.xero_state))
         auth = XeroAuth(
             "http://xero.sandbox", SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, store=None, transport=transport
         )
-        return XeroClient("http://xero.sandbox", auth, transport=transport)
+        return XeroClient("http://xero.sandbox", auth, tenant_id, transport=transport)
 
     def store(self) -> StateStore:
         return StateStore.open(self.db_url)
@@ -86,6 +91,18 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str, day: str | None = No
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def held_back(result: dg.ExecuteInProcessResult) -> bool:
+    """The run wrote the day and failed only on its blocking quarantine check: money held back is never a pass."""
+    failed = [e for e in result.all_events if e.is_step_failure]
+    messages = [e.step_failure_data.error.message for e in failed]
+    return (
+        not result.success
+        and [e.step_key for e in failed] == ["xero_reconciliation"]
+        and checks(result).get("nothing_quarantined") is False
+        and all("nothing_quarantined" in m and "xero_matches_source" not in m for m in messages)
+    )
 
 
 def money(value) -> Decimal:

@@ -54,7 +54,7 @@ def live_invoices(practice) -> list[dict]:
 
 
 def assert_the_day_went_on(sandbox, result, practice, bad: dict, rejects: set[tuple[str, str]], says: str) -> None:
-    assert result.success
+    assert not result.success  # money held back is never a pass: the day's blocking check fails
     assert metadata(result, "practice_ledger", DAY)["quarantined"] == len(rejects)
     rows = sandbox.store().open_quarantine(DAY)
     assert {(r.entity, r.source_id) for r in rows} == rejects
@@ -63,7 +63,7 @@ def assert_the_day_went_on(sandbox, result, practice, bad: dict, rejects: set[tu
     assert checks(result) == {
         "lines_add_up_to_source_totals": True,
         "xero_matches_source": True,
-        "nothing_quarantined": False,  # a warning: the rest of the day is in Xero
+        "nothing_quarantined": False,  # blocking: the rest of the day is in Xero all the same
     }
     assert metadata(result, "xero_reconciliation")["mismatches"] == 0
     issued = live_invoices(practice)

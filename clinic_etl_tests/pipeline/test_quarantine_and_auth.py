@@ -1,5 +1,5 @@
-"""Bad configuration quarantines what it touches (with the fix in the reason) and the rest of the day goes on;
-a standard app's rotated refresh token is kept in the state store."""
+"""A mapping naming what Xero lacks stops the run before any write (with the key and the fix); a standard app's
+rotated refresh token is kept in the state store."""
 
 from clinic_etl.sandbox.transport import InProcessTransport
 from clinic_etl.sandbox.xero import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, create_app
@@ -9,20 +9,25 @@ from clinic_etl.xero.auth import XeroAuth
 from .conftest import DAY, checks, metadata
 
 
-def test_an_unknown_tax_type_in_the_mapping_quarantines_only_taxed_invoices(sandbox, tmp_path):
+def writes_to_xero(sandbox) -> int:
+    calls = sandbox.admin("GET", "/__sandbox__/stats").json()["calls"]
+    return sum(n for call, n in calls.items() if "api.xro" in call and not call.startswith("GET"))
+
+
+def test_a_mapping_naming_a_tax_type_xero_lacks_fails_before_any_write_then_syncs_once_fixed(sandbox, tmp_path):
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text('taxes:\n  by_name: {"GST": "GST10"}\n', encoding="utf-8")
     result = sandbox.sync(DAY, mapping=str(mapping))
-    assert result.success and checks(result)["xero_matches_source"]
-    assert checks(result)["nothing_quarantined"] is False  # a warning: the rest of the day is in Xero
-    documents = metadata(result, "xero_documents")
-    assert documents["quarantined"] > 0 and documents["invoices"] > 0
-    rows = StateStore.open(sandbox.db_url).open_quarantine(DAY)
-    assert len(rows) == documents["quarantined"]
-    assert all("'GST10'" in r.reason and "taxes.by_name" in r.reason for r in rows)
-    fixed = sandbox.sync(DAY)  # the mapping fixed: the quarantined invoices go through, the rest is unchanged
-    assert checks(fixed)["xero_matches_source"] and checks(fixed)["nothing_quarantined"]
-    assert metadata(fixed, "xero_sync")["invoice_created"] == documents["quarantined"]
+    assert not result.success
+    failed = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in failed] == ["xero_documents"]  # before the load: nothing sent, nothing recorded
+    message = failed[0].step_failure_data.error.message
+    assert "taxes.by_name['GST']: TaxType 'GST10'" in message and "nothing was written" in message
+    assert writes_to_xero(sandbox) == 0
+    assert StateStore.open(sandbox.db_url).open_quarantine(DAY) == []
+    fixed = sandbox.sync(DAY)  # the mapping fixed: the day goes through
+    assert fixed.success and checks(fixed)["xero_matches_source"] and checks(fixed)["nothing_quarantined"]
+    assert metadata(fixed, "xero_sync")["invoice_created"] > 0 and writes_to_xero(sandbox) > 0
 
 
 def test_rotated_refresh_tokens_are_stored_before_use_and_survive_a_restart(tmp_path):

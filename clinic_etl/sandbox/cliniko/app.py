@@ -5,7 +5,9 @@ and behind uvicorn. Choices where the reference is silent: a 404 body is `{"mess
 single-record routes without a `q[]` parameter in the spec (/practitioners/{id}, /taxes/{id}) refuse any
 filter as not searchable; an inactive practitioner is still served by /practitioners/{id} (invoices link
 to it); /invoices/{id}/invoice_items answers 404 only when the invoice does not exist at all (its items
-are hidden with it when it is deleted or archived, unless asked for with `q[]=deleted_at:*` etc.).
+are hidden with it when it is deleted or archived, unless asked for with `q[]=deleted_at:*` etc.);
+/appointments/{appointment_id}/invoices (the spec's "List invoices for appointment") lists the invoices whose
+`appointment` link names that id, empty when there are none (whether an unknown appointment is a 404 is not said).
 """
 
 from __future__ import annotations
@@ -81,12 +83,20 @@ def _routes(practice: Practice) -> list[Route]:
         rows = visible(practice.invoice_items, filters, lambda row: row["invoice_id"] == invoice_id)
         return _listing(request, RESOURCES["invoice_items"], rows)
 
+    async def invoices_of_appointment(request: Request) -> Response:
+        route = "/appointments/{appointment_id}/invoices"
+        filters = filters_for(route, _filter_texts(request))
+        appointment_id = _record_id(request.path_params["appointment_id"])
+        rows = visible(practice.invoices, filters, lambda row: row["appointment_id"] == appointment_id)
+        return _listing(request, RESOURCES["invoices"], rows)
+
     async def settings(request: Request) -> Response:
         return JSONResponse(public_settings())
 
     practitioners = RESOURCES["practitioners"]
     routes = [
         Route("/v1/invoices/{invoice_id}/invoice_items", items_of_invoice),
+        Route("/v1/appointments/{appointment_id}/invoices", invoices_of_appointment),
         Route("/v1/practitioners/inactive", list_endpoint(practitioners, "/practitioners/inactive",
                                                           lambda row: not row["active"])),
         Route("/v1/practitioners", list_endpoint(practitioners, "/practitioners", lambda row: row["active"])),

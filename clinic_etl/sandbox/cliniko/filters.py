@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from clinic_etl.sandbox.cliniko.wire import parse_utc
@@ -20,6 +21,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "date": ("=", ">=", ">", "<=", "<", "?", "!?"),
     "datetime": (">=", ">", "<=", "<", "?", "!?", "*"),
     "numeric": ("=", "!=", ">=", ">", "<=", "<", "?", "!?"),
+    "decimal": ("=", "!=", ">=", ">", "<=", "<", "?", "!?"),  # the portal's numeric operators, on a decimal string
     "string": ("=", "!=", "~", "~~", "?", "!?"),
     "boolean": ("=", "!="),
     "array": ("~",),
@@ -30,6 +32,7 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_PATTERN = re.compile(r"^[\d*]{4}-[\d*]{2}-[\d*]{2}$")
 _INTEGER = re.compile(r"^-?\d+$")
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _COMPARE = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -63,6 +66,9 @@ class Filter:
             return False
         if self.kind == "numeric":
             return int(actual) in self.value if self.op == "=" else _COMPARE[self.op](int(actual), self.value)
+        if self.kind == "decimal":
+            number = Decimal(actual)
+            return number in self.value if self.op == "=" else _COMPARE[self.op](number, self.value)
         if self.kind == "datetime":
             return _COMPARE[self.op](parse_utc(actual), self.value)
         if self.kind == "date":
@@ -107,6 +113,11 @@ def _parse_value(text: str, kind: str, op: str, raw: str) -> Any:
         if not all(_INTEGER.match(part) for part in parts):
             raise invalid
         return {int(part) for part in parts} if op == "=" else int(parts[0])
+    if kind == "decimal":
+        parts = raw.split(",") if op == "=" else [raw]
+        if not all(_DECIMAL.match(part) for part in parts):
+            raise invalid
+        return {Decimal(part) for part in parts} if op == "=" else Decimal(parts[0])
     if kind == "datetime":
         if not _DATETIME.match(raw):
             raise FilterError(f"Invalid filter '{text}': date-times must be UTC, e.g. 2014-08-30T18:00:00Z.")

@@ -50,6 +50,10 @@ class Practice:
     invoices: list[dict[str, Any]] = field(default_factory=list)
     invoice_items: list[dict[str, Any]] = field(default_factory=list)
     individual_appointments: list[dict[str, Any]] = field(default_factory=list)
+    appointment_types: list[dict[str, Any]] = field(default_factory=list)
+    appointment_type_billable_items: list[dict[str, Any]] = field(default_factory=list)
+    concession_types: list[dict[str, Any]] = field(default_factory=list)
+    concession_prices: list[dict[str, Any]] = field(default_factory=list)
 
     def items_of(self, invoice_id: str) -> list[dict[str, Any]]:
         return [item for item in self.invoice_items if item["invoice_id"] == invoice_id]
@@ -77,10 +81,11 @@ def build_practice(seed: int = 7, shape: Shape = DEFAULT_SHAPE) -> Practice:
     drafts = [draft for day in drafted for draft in day]
     assign_events(rng, drafts)
     invoices, items = to_rows(drafts, rng)
+    _give_concessions(patients, invoices, items)
     practitioners = reference.practitioners(staff)
     opening = datetime.combine(days[0], time(0), tzinfo=ZoneInfo(reference.TIME_ZONE)).astimezone(UTC)
     # last, from a generator of their own: every row above is what it was before appointments were served
-    appointments = make_appointments(seed, patients, invoices, practitioners, businesses, opening)
+    appointments = make_appointments(seed, patients, invoices, practitioners, businesses, opening, days, staff)
     return Practice(
         businesses=businesses,
         practitioners=practitioners,
@@ -91,7 +96,23 @@ def build_practice(seed: int = 7, shape: Shape = DEFAULT_SHAPE) -> Practice:
         invoices=invoices,
         invoice_items=items,
         individual_appointments=appointments,
+        appointment_types=reference.appointment_types(),
+        appointment_type_billable_items=reference.appointment_type_billable_items(),
+        concession_types=reference.concession_types(),
+        concession_prices=reference.concession_prices(),
     )
+
+
+def _give_concessions(patients: list[dict], invoices: list[dict], items: list[dict]) -> None:
+    """A patient billed a Pensioner price in Cliniko has the Pensioner concession type; a student (occupation) the
+    Student one. No random draw: every other row stays as it was."""
+    patient_of = {invoice["id"]: invoice["patient_id"] for invoice in invoices}
+    pensioners = {patient_of[item["invoice_id"]] for item in items if item["concession_type_name"] == "Pensioner"}
+    for patient in patients:
+        if patient["id"] in pensioners:
+            patient["concession_type_id"] = reference.PENSIONER
+        elif patient["occupation"] == "Student":
+            patient["concession_type_id"] = reference.STUDENT
 
 
 def _give_specials_invoices(

@@ -167,3 +167,82 @@ def products() -> list[dict[str, Any]]:
         }
         for pid, code, name, ex_tax, inc_tax, cost, stock in PRODUCTS
     ]  # fmt: skip
+
+
+# Appointment types (APPOINTMENTS.md §5): (id, name, category, minutes, discipline, colour). Types 1001-1003 are the
+# ones every appointment before them carries; 1004 prices podiatry; 1005 has no billable item at all (a telehealth
+# check-in the practice does not charge for), which an appointment-invoicing run quarantines.
+APPOINTMENT_TYPES = (
+    ("1001", "Physiotherapy Consultation", "Physiotherapy", 30, "physio", "#2e86de"),
+    ("1002", "Remedial Massage 60 min", "Massage", 60, "massage", "#10ac84"),
+    ("1003", "Exercise Physiology Session + Pilates", "Exercise Physiology", 45, "ep", "#ee5253"),
+    ("1004", "Podiatry Consultation", "Podiatry", 30, "podiatry", "#8854d0"),
+    ("1005", "Telehealth Check-in", None, 15, None, "#576574"),
+)
+# Their billable items (portal: Appointment-Type-Billable-Item): (id, type id, billable item id, quantity,
+# discount_percentage, discounted_amount, is_monetary_discount). Session 1003 bundles a GST-free consultation with a
+# GST-taxed Pilates class at 10 % off.
+APPOINTMENT_TYPE_ITEMS = (
+    ("3001", "1001", "2", 1, None, None, False),
+    ("3002", "1002", "4", 1, None, None, False),
+    ("3003", "1003", "7", 1, None, None, False),
+    ("3004", "1003", "9", 1, "10.0", None, False),
+    ("3005", "1004", "8", 1, None, None, False),
+)
+PENSIONER, STUDENT = "1", "2"
+CONCESSION_TYPES = ((PENSIONER, "Pensioner"), (STUDENT, "Student"))
+# (id, billable item, concession type, price or None): the Pensioner prices above, and a Student row without a price
+# (`price` is nullable in the spec: the item's own price applies).
+CONCESSION_PRICE_ROWS = (
+    ("1", "2", PENSIONER, CONCESSION_PRICES["2"]),
+    ("2", "7", PENSIONER, CONCESSION_PRICES["7"]),
+    ("3", "8", PENSIONER, CONCESSION_PRICES["8"]),
+    ("4", "4", STUDENT, None),
+)
+_SETUP = "2024-02-13T01:45:00Z"
+
+
+def appointment_types() -> list[dict[str, Any]]:
+    """Each type also carries the single (deprecated) `billable_item` link: its first item, as older accounts had."""
+    first_item = {}
+    for _id, type_id, item_id, *_rest in APPOINTMENT_TYPE_ITEMS:
+        first_item.setdefault(type_id, item_id)
+    return [
+        {
+            "id": type_id, "name": name, "category": category, "color": colour, "description": None,
+            "duration_in_minutes": minutes, "max_attendees": 1, "deposit_price": None,
+            "add_deposit_to_account_credit": False, "online_payments_enabled": False, "online_payments_mode": None,
+            "online_bookings_lead_time_hours": 2, "show_in_online_bookings": discipline is not None,
+            "telehealth_enabled": discipline is None, "appointment_confirmation_template_ids": [],
+            "appointment_reminder_template_ids": [], "archived_at": None,
+            "billable_item_id": first_item.get(type_id), "product_id": None, **_stamp(_SETUP),
+        }
+        for type_id, name, category, minutes, discipline, colour in APPOINTMENT_TYPES
+    ]  # fmt: skip
+
+
+def appointment_type_billable_items() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": row_id, "quantity": quantity, "discount_percentage": percent, "discounted_amount": amount,
+            "is_monetary_discount": monetary, **_stamp(_SETUP), "appointment_type_id": type_id,
+            "billable_item_id": item_id,
+        }
+        for row_id, type_id, item_id, quantity, percent, amount, monetary in APPOINTMENT_TYPE_ITEMS
+    ]  # fmt: skip
+
+
+def concession_types() -> list[dict[str, Any]]:
+    return [{"id": type_id, "name": name, **_stamp(_SETUP)} for type_id, name in CONCESSION_TYPES]
+
+
+def concession_prices() -> list[dict[str, Any]]:
+    return [
+        {"id": row_id, "price": price, **_stamp(_SETUP), "billable_item_id": item_id, "concession_type_id": type_id}
+        for row_id, item_id, type_id, price in CONCESSION_PRICE_ROWS
+    ]
+
+
+def appointment_type_for(discipline: str) -> str:
+    """The type a practitioner of `discipline` books (pilates/report/fee disciplines book none)."""
+    return next(row[0] for row in APPOINTMENT_TYPES if row[4] == discipline)

@@ -1,13 +1,18 @@
 """Test-only admin: injected faults (``/__sandbox__/faults``) and call statistics (``/__sandbox__/stats``: calls by
 method and path, and the calls refused by a rate limit, by window).
 
-Both live in the state file, so a test can queue a fault in one process and see it hit in another.
+Both live in the state file, so a test can queue a fault in one process and see it hit in another. Statistics are
+kept app-wide (every call, identity included: the default) and per organisation (the accounting calls made to it,
+``?tenant=<tenant id>``: e.g. the invoices one organisation e-mailed). Admin routes about one organisation take
+``?tenant=`` and default to the first (`admin_tenant`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import connections
+from .catalogue import SANDBOX_TENANT_ID
 from .serialize import Resp, problem
 from .state import Tx
 
@@ -44,26 +49,59 @@ def normalize_path(path: str) -> str:
     return ACCOUNTING_PREFIX + "/".join(out)
 
 
+def admin_tenant(tx: Tx, query: dict[str, str]) -> str | None:
+    """The connected organisation an admin request is about (``?tenant=``, else the first), or None."""
+    return connections.tenant_of(tx, query.get("tenant") or SANDBOX_TENANT_ID)
+
+
+def unknown_tenant(query: dict[str, str]) -> Resp:
+    return Resp(404, {"error": f"no connected organisation {query.get('tenant')!r}"})
+
+
+def _count(tx: Tx, call: str, tenant: str | None) -> None:
+    if tenant is None:
+        tx.conn.execute(
+            "INSERT INTO stats (call, count) VALUES (?, 1) ON CONFLICT(call) DO UPDATE SET count = count + 1", (call,)
+        )
+    else:
+        tx.conn.execute(
+            "INSERT INTO tenant_stats (tenant, call, count) VALUES (?, ?, 1) "
+            "ON CONFLICT(tenant, call) DO UPDATE SET count = count + 1",
+            (tenant, call),
+        )
+
+
 def record_call(tx: Tx, method: str, path: str) -> None:
-    tx.conn.execute(
-        "INSERT INTO stats (call, count) VALUES (?, 1) ON CONFLICT(call) DO UPDATE SET count = count + 1",
-        (f"{method.upper()} {normalize_path(path)}",),
-    )
+    """Any call the simulator received (app-wide)."""
+    _count(tx, f"{method.upper()} {normalize_path(path)}", None)
+
+
+def record_tenant_call(tx: Tx, tenant: str, method: str, path: str) -> None:
+    """An accounting call admitted for the organisation `tenant` (authenticated, connected)."""
+    _count(tx, f"{method.upper()} {normalize_path(path)}", tenant)
 
 
 REFUSED = "429 "  # stats rows of calls refused by a rate limit: "429 minute", "429 day", "429 appminute"
 
 
-def record_refusal(tx: Tx, window: str) -> None:
-    """A call the rate limits refused (a client that kept within its budget never has one)."""
-    tx.conn.execute(
-        "INSERT INTO stats (call, count) VALUES (?, 1) ON CONFLICT(call) DO UPDATE SET count = count + 1",
-        (REFUSED + window,),
-    )
+def record_refusal(tx: Tx, tenant: str, window: str) -> None:
+    """A call to `tenant` the rate limits refused (a client that kept within its budget never has one)."""
+    _count(tx, REFUSED + window, None)
+    _count(tx, REFUSED + window, tenant)
 
 
-def stats(tx: Tx) -> dict[str, Any]:
-    rows = {call: count for call, count in tx.conn.execute("SELECT call, count FROM stats ORDER BY call")}
+def clear_stats(tx: Tx) -> None:
+    tx.conn.execute("DELETE FROM stats")
+    tx.conn.execute("DELETE FROM tenant_stats")
+
+
+def stats(tx: Tx, tenant: str | None = None) -> dict[str, Any]:
+    """The app-wide statistics, or those of one organisation."""
+    if tenant is None:
+        found = tx.conn.execute("SELECT call, count FROM stats ORDER BY call")
+    else:
+        found = tx.conn.execute("SELECT call, count FROM tenant_stats WHERE tenant=? ORDER BY call", (tenant,))
+    rows = {call: count for call, count in found}
     calls = {call: count for call, count in rows.items() if not call.startswith(REFUSED)}
     refused = {call.removeprefix(REFUSED): count for call, count in rows.items() if call.startswith(REFUSED)}
     by_method: dict[str, int] = {}

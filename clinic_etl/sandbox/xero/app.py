@@ -1,8 +1,9 @@
 """The Starlette app: identity routes, the accounting API under /api.xro/2.0/ and the test-only admin routes.
 
-Every accounting call goes through the same steps as on Xero: bearer token (401), ``xero-tenant-id``
-(403), rate limits (429, counted in the state file), concurrent calls (429), then the resource. Writes
-run in one ``BEGIN IMMEDIATE`` transaction together with the Idempotency-Key check and record.
+Every accounting call goes through the same steps as on Xero: bearer token (401), ``xero-tenant-id`` naming a
+connected organisation (403), that organisation's rate limits (429, counted in the state file), its concurrent
+calls (429), then the resource, which sees that organisation's books alone. Writes run in one ``BEGIN IMMEDIATE``
+transaction together with the organisation's Idempotency-Key check and record.
 Injected faults (``POST /__sandbox__/faults``) are consumed after the rate-limit check; an
 ``after_write`` fault lets the request commit and then answers with the fault status.
 """
@@ -23,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import admin, auth, contacts, creditnotes, email, idempotency, invoices, payments, settings
+from . import admin, auth, connections, contacts, creditnotes, email, idempotency, invoices, locks, payments, settings
 from .context import Ctx
-from .org import SANDBOX_TENANT_ID, seed
+from .org import seed
 from .ratelimit import ConcurrencyLimiter, check_and_count
 from .serialize import Resp, not_found, problem
 from .state import Store
@@ -94,10 +95,13 @@ class Simulator:
         token_ttl_s: float,
         time_scale: float = 1,
         region: str = "AU",
+        organisations: int = 1,
     ) -> None:
         self.clock = clock
         self.time_scale = time_scale  # > 1: the rate-limit windows run that many times faster (a benchmark)
         self.store = Store(state_path, lambda conn: seed(conn, clock(), region))
+        with self.store.write() as tx:
+            connections.connect(tx, organisations, clock())
         self.calls_per_minute, self.calls_per_day = calls_per_minute, calls_per_day
         self.idempotency_ttl_s, self.token_ttl_s = idempotency_ttl_s, token_ttl_s
         self.concurrency = ConcurrencyLimiter(max_concurrent)
@@ -147,7 +151,7 @@ class Simulator:
             if denied:
                 return denied
             fault = admin.pop_fault(tx, incoming.method, incoming.path)
-            found = auth.connections(tx, incoming.query.get("authEventId"))
+            found = connections.listing(tx, incoming.query.get("authEventId"))
         if fault:
             return fault.response({})
         if incoming.method != "GET":
@@ -160,32 +164,32 @@ class Simulator:
         with self.store.write() as tx:
             admin.record_call(tx, incoming.method, incoming.path)
             denied = auth.authenticate(tx, incoming.headers.get("authorization", ""), now)
-            if denied is None and not auth.tenant_ok(incoming.headers.get("xero-tenant-id", "")):
-                denied = auth.forbidden()
             if denied is not None:
                 return denied
-            rate = check_and_count(
-                tx, SANDBOX_TENANT_ID, now, self.calls_per_minute, self.calls_per_day, self.time_scale
-            )
+            tenant = connections.tenant_of(tx, incoming.headers.get("xero-tenant-id", ""))
+            if tenant is None:
+                return auth.forbidden()
+            admin.record_tenant_call(tx, tenant, incoming.method, incoming.path)
+            rate = check_and_count(tx, tenant, now, self.calls_per_minute, self.calls_per_day, self.time_scale)
             if rate.limited:
-                admin.record_refusal(tx, rate.limited)
+                admin.record_refusal(tx, tenant, rate.limited)
                 return rate.response()
             fault = admin.pop_fault(tx, incoming.method, incoming.path)
         headers = {**rate.headers, "Xero-Correlation-Id": str(uuid.uuid4())}
         if fault and not fault.after_write:
             return fault.response(headers)
-        if not self.concurrency.acquire(SANDBOX_TENANT_ID):
+        if not self.concurrency.acquire(tenant):
             return ConcurrencyLimiter.refused(headers)
         try:
-            resp = self.dispatch(incoming, now)
+            resp = self.dispatch(incoming, tenant, now)
         finally:
-            self.concurrency.release(SANDBOX_TENANT_ID)
+            self.concurrency.release(tenant)
         if fault:
             return fault.response(headers)
         resp.headers.update(headers)
         return resp
 
-    def dispatch(self, incoming: Incoming, now: float) -> Resp:
+    def dispatch(self, incoming: Incoming, tenant: str, now: float) -> Resp:
         if not incoming.path.lower().startswith(PREFIX.lower()):
             return not_found()
         parts = [unquote(p) for p in incoming.path[len(PREFIX) :].split("/") if p]
@@ -197,19 +201,21 @@ class Simulator:
         ref, sub_ref = (parts[1] if len(parts) > 1 else None), (parts[3] if len(parts) > 3 else None)
         if incoming.method == "GET":
             with self.store.read() as tx:
-                return self.route(Ctx(tx, now, incoming.query, "GET"), incoming, resource, ref, sub, sub_ref)
+                ctx = Ctx(tx, tenant, now, incoming.query, "GET")
+                return self.route(ctx, incoming, resource, ref, sub, sub_ref)
         key = incoming.headers.get("idempotency-key")
         if key is not None and (bad := idempotency.invalid_key(key)) is not None:
             return bad
         with self.store.write() as tx:
             fingerprint = idempotency.fingerprint(incoming.method, incoming.url, incoming.body)
             if key is not None:
-                replay = idempotency.lookup(tx, SANDBOX_TENANT_ID, key, fingerprint, now, self.idempotency_ttl_s)
+                replay = idempotency.lookup(tx, tenant, key, fingerprint, now, self.idempotency_ttl_s)
                 if replay is not None:
                     return replay
-            resp = self.route(Ctx(tx, now, incoming.query, incoming.method), incoming, resource, ref, sub, sub_ref)
+            ctx = Ctx(tx, tenant, now, incoming.query, incoming.method)
+            resp = self.route(ctx, incoming, resource, ref, sub, sub_ref)
             if key is not None:
-                idempotency.remember(tx, SANDBOX_TENANT_ID, key, fingerprint, resp, now)
+                idempotency.remember(tx, tenant, key, fingerprint, resp, now)
         return Resp(resp.status, resp.payload(), resp.headers)
 
     @staticmethod
@@ -246,23 +252,25 @@ class Simulator:
             if name == "faults" and method == "DELETE":
                 tx.conn.execute("DELETE FROM faults")
                 return Resp(200, {"faults": []})
-            if name == "lock_date" and method == "POST":  # test-only: set the organisation's lock dates
+            if name == "lock_date" and method == "POST":  # test-only: set an organisation's lock dates
+                tenant = admin.admin_tenant(tx, incoming.query)
+                if tenant is None:
+                    return admin.unknown_tenant(incoming.query)
                 try:
                     spec = json.loads(incoming.body or b"null")
                 except json.JSONDecodeError:
                     return Resp(400, {"error": "body must be JSON"})
-                org = tx.get("org", SANDBOX_TENANT_ID) or {}
-                org = {
-                    **org,
-                    "_period_lock_date": spec.get("PeriodLockDate"),
-                    "_end_of_year_lock_date": spec.get("EndOfYearLockDate"),
-                }
-                tx.put("org", SANDBOX_TENANT_ID, SANDBOX_TENANT_ID, org, updated_ms=int(self.clock() * 1000))
+                if not isinstance(spec, dict):
+                    return Resp(400, {"error": "body must be a JSON object"})
+                locks.set_lock_dates(tx, tenant, spec, int(self.clock() * 1000))
                 return Resp(200, {"PeriodLockDate": spec.get("PeriodLockDate")})
             if name == "stats" and method == "GET":
-                return Resp(200, admin.stats(tx))
+                if "tenant" not in incoming.query:
+                    return Resp(200, admin.stats(tx))
+                tenant = admin.admin_tenant(tx, incoming.query)
+                return Resp(200, admin.stats(tx, tenant)) if tenant else admin.unknown_tenant(incoming.query)
             if name == "stats" and method == "DELETE":
-                tx.conn.execute("DELETE FROM stats")
+                admin.clear_stats(tx)
                 return Resp(200, admin.stats(tx))
         return not_found()
 
@@ -278,10 +286,13 @@ def create_app(
     token_ttl_s: float = 1800.0,
     time_scale: float = 1,
     region: str = "AU",
+    organisations: int = 1,
 ) -> Starlette:
     """A Xero Accounting API simulator whose whole state lives in the SQLite file ``state_path``. ``time_scale``
     > 1 runs the rate-limit windows (minute, day) that many times faster than real time, for a benchmark. ``region``
-    (AU or US) is the organisation seeded when the state file is new (`org.py`)."""
+    (AU or US) is that of the organisations seeded when the state file is new (`org.py`). ``organisations`` connects
+    the app to the first N organisations of the catalogue (`catalogue.SANDBOX_TENANTS`), seeding those new to the
+    state file; a state file keeps the connections it has (none is ever disconnected)."""
     sim = Simulator(
         state_path,
         clock,
@@ -292,6 +303,7 @@ def create_app(
         token_ttl_s,
         time_scale,
         region,
+        organisations,
     )
     methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
     app = Starlette(routes=[Route("/{path:path}", sim.endpoint, methods=methods)])

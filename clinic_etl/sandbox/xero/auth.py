@@ -1,4 +1,4 @@
-"""Xero identity: the OAuth2 token endpoint, GET /connections and bearer-token checks.
+"""Xero identity: the OAuth2 token endpoint and bearer-token checks (GET /connections: `connections.py`).
 
 Access tokens are opaque random strings kept in the state file with an expiry. Refresh tokens rotate on
 every use; a used refresh token stays usable for a 30-minute grace period after its first use (so a
@@ -14,14 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote
 
-from .org import (
-    ORG_NAME,
-    SANDBOX_AUTH_EVENT_ID,
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    SANDBOX_CONNECTION_ID,
-    SANDBOX_TENANT_ID,
-)
+from .org import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from .serialize import Resp, problem
 from .state import Store, Tx
 
@@ -128,24 +121,3 @@ def authenticate(tx: Tx, authorization: str, now: float) -> Resp | None:
 def forbidden() -> Resp:
     """Missing, unknown or unauthorised xero-tenant-id (Xero answers 403 AuthenticationUnsuccessful)."""
     return Resp(403, problem(403, "Forbidden", "AuthenticationUnsuccessful"))
-
-
-def tenant_ok(tenant_header: str) -> bool:
-    return tenant_header.strip().lower() == SANDBOX_TENANT_ID
-
-
-def connections(tx: Tx, auth_event_filter: str | None) -> list[dict[str, str]]:
-    created_ms = int(tx.meta_get("created_ms") or "0")
-    stamp = datetime.fromtimestamp(created_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
-    connection = {
-        "id": SANDBOX_CONNECTION_ID,
-        "authEventId": SANDBOX_AUTH_EVENT_ID,
-        "tenantId": SANDBOX_TENANT_ID,
-        "tenantType": "ORGANISATION",
-        "tenantName": ORG_NAME,
-        "createdDateUtc": stamp,
-        "updatedDateUtc": stamp,
-    }
-    if auth_event_filter and auth_event_filter.lower() != SANDBOX_AUTH_EVENT_ID:
-        return []
-    return [connection]

@@ -41,7 +41,7 @@ def name_key(name: str) -> str:
 
 def find(ctx: Ctx, ref: str) -> dict[str, Any] | None:
     """By ContactID, else by ContactNumber (the first created, if several share it)."""
-    doc = ctx.tx.get("contact", ref.lower())
+    doc = ctx.tx.get("contact", ctx.tenant, ref.lower())
     if doc is not None:
         return doc
     matches = ctx.tx.find("contact", ctx.tenant, key2=ref)
@@ -109,7 +109,7 @@ def resolve(ctx: Ctx, raw: dict[str, Any] | None, errors: list[str]) -> dict[str
         errors.append("A Contact must be specified for this type of transaction.")
         return None
     if raw.get("ContactID"):
-        doc = ctx.tx.get("contact", raw["ContactID"].lower())
+        doc = ctx.tx.get("contact", ctx.tenant, raw["ContactID"].lower())
         if doc is None:
             errors.append(f"The contact with ContactID {raw['ContactID']} could not be found.")
         return doc
@@ -197,13 +197,13 @@ def _write(ctx: Ctx, raw: bytes, ref: str | None) -> Resp:
         return not_found()
 
     def process(c: Ctx, element: dict[str, Any], errors: list[str]) -> dict[str, Any] | None:
-        existing = c.tx.get("contact", target["ContactID"]) if target else None
+        existing = c.tx.get("contact", c.tenant, target["ContactID"]) if target else None
         given = element.get("ContactID")
         if existing is not None and given and given.lower() != existing["ContactID"]:
             errors.append("The ContactID in the body does not match the one in the URL.")
             return None
         if existing is None and given:
-            existing = c.tx.get("contact", given.lower())
+            existing = c.tx.get("contact", c.tenant, given.lower())
             if existing is None and c.method == "POST":
                 errors.append("An existing Contact with the specified ContactID could not be found")
                 return None

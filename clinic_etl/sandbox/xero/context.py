@@ -1,4 +1,5 @@
-"""The context of one accounting request: its transaction, clock, query options and cached settings."""
+"""The context of one accounting request: its organisation (tenant), transaction, clock, query options and cached
+settings."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .org import SANDBOX_TENANT_ID
 from .serialize import parse_date
 from .state import Tx
 
@@ -15,11 +15,11 @@ ORG_TZ = ZoneInfo("Australia/Sydney")  # Xero's AUSEASTERNSTANDARDTIME (with day
 
 
 class Ctx:
-    """One request: its transaction, clock, options and cached look-ups of the organisation's settings."""
+    """One request to one organisation (`tenant`, whose documents alone it sees): its transaction, clock, options and
+    cached look-ups of the organisation's settings."""
 
-    def __init__(self, tx: Tx, now: float, query: dict[str, str], method: str = "GET") -> None:
-        self.tx, self.now, self.query, self.method = tx, now, query, method
-        self.tenant = SANDBOX_TENANT_ID
+    def __init__(self, tx: Tx, tenant: str, now: float, query: dict[str, str], method: str = "GET") -> None:
+        self.tx, self.tenant, self.now, self.query, self.method = tx, tenant, now, query, method
         self.now_ms = int(now * 1000)
         self.unitdp = 4 if query.get("unitdp", "").strip() == "4" else 2
         self.summarize = query.get("summarizeErrors", "true").strip().lower() not in ("false", "0")
@@ -36,7 +36,7 @@ class Ctx:
         return datetime.fromtimestamp(self.now, ORG_TZ).date()
 
     def org(self) -> dict[str, Any]:
-        return self.tx.get("org", self.tenant) or {}
+        return self.tx.get("org", self.tenant, self.tenant) or {}
 
     def accounts(self) -> list[dict[str, Any]]:
         if self._accounts is None:

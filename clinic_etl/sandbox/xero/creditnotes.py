@@ -82,7 +82,7 @@ def allocation_out(ctx: Ctx, alloc: dict[str, Any], *, nested: bool = False) -> 
 
 
 def _allocate(ctx: Ctx, note_id: str, element: dict[str, Any], errors: list[str]) -> dict[str, Any] | None:
-    note = ctx.tx.get("creditnote", note_id)
+    note = ctx.tx.get("creditnote", ctx.tenant, note_id)
     assert note is not None
     ref = element.get("Invoice") or {}
     invoice = find(ctx, INVOICE, ref.get("InvoiceID") or ref.get("InvoiceNumber") or "")
@@ -149,7 +149,7 @@ def allocations(ctx: Ctx, method: str, note_ref: str, alloc_id: str | None, raw:
             process=lambda c, el, errs: _allocate(c, note_id, el, errs),
         )
     if method == "DELETE" and alloc_id is not None:
-        alloc = ctx.tx.get("allocation", alloc_id.lower())
+        alloc = ctx.tx.get("allocation", ctx.tenant, alloc_id.lower())
         if alloc is None or alloc["CreditNoteID"] != note_id or alloc["IsDeleted"]:
             return not_found()
         alloc = {**alloc, "IsDeleted": True}
@@ -163,7 +163,7 @@ def allocations(ctx: Ctx, method: str, note_ref: str, alloc_id: str | None, raw:
             key2=alloc["InvoiceID"],
         )
         amount = -dec(alloc["Amount"])
-        invoice = ctx.tx.get("invoice", alloc["InvoiceID"])
+        invoice = ctx.tx.get("invoice", ctx.tenant, alloc["InvoiceID"])
         if invoice is not None:
             balance_change(ctx, INVOICE, invoice, credited=amount)
         balance_change(ctx, CREDIT_NOTE, note, credited=amount)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import contacts, locks
+from .catalogue import scoped
 from .context import Ctx, new_id, read_date
 from .rules import CREATE_STATUSES, build_line, merge_lines, totals, transition_error
 from .serialize import dec, money
@@ -76,7 +77,7 @@ def is_guid(text: str) -> bool:
 def find(ctx: Ctx, spec: Spec, ref: str) -> dict[str, Any] | None:
     """By ID (a GUID), else by number (a live document first)."""
     if is_guid(ref):
-        return ctx.tx.get(spec.kind, ref.lower())
+        return ctx.tx.get(spec.kind, ctx.tenant, ref.lower())
     matches = ctx.tx.find(spec.kind, ctx.tenant, key1=ref.strip().lower())
     live = [d for d in matches if d["Status"] != "DELETED"]
     return (live or matches or [None])[0]
@@ -119,7 +120,7 @@ def _number_taken(ctx: Ctx, spec: Spec, number: str, except_id: str | None) -> b
 
 def _generate_number(ctx: Ctx, spec: Spec) -> str:
     while True:
-        number = f"{spec.prefix}{ctx.tx.next_counter(spec.kind + '-number'):04d}"
+        number = f"{spec.prefix}{ctx.tx.next_counter(scoped(ctx.tenant, spec.kind + '-number')):04d}"
         if not _number_taken(ctx, spec, number, None):
             return number
 
@@ -155,7 +156,7 @@ def save(
     """PUT creates; POST updates the document named by its ID (or by the URL), else creates."""
     ref = element.get(spec.id_key)
     if target is None and ref:
-        target = ctx.tx.get(spec.kind, ref.lower())
+        target = ctx.tx.get(spec.kind, ctx.tenant, ref.lower())
         if target is None and ctx.method == "POST":
             errors.append(f"An existing {spec.label} with the specified {spec.id_key} could not be found")
             return None

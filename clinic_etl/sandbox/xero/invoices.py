@@ -182,7 +182,9 @@ def write(ctx: Ctx, spec: Spec, plural: str, render: Out, raw: bytes, ref: str |
         if target is not None and element.get(spec.id_key, target[spec.id_key]).lower() != target[spec.id_key]:
             errors.append(f"The {spec.id_key} in the body does not match the one in the URL.")
             return None
-        doc = save(c, spec, element, errors, target=c.tx.get(spec.kind, target[spec.id_key]) if target else None)
+        doc = save(
+            c, spec, element, errors, target=c.tx.get(spec.kind, c.tenant, target[spec.id_key]) if target else None
+        )
         return render(c, doc, lines=True) if doc is not None else None
 
     return batch.run(

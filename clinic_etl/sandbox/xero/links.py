@@ -45,12 +45,12 @@ def allocations_of_credit_note(ctx: Ctx, credit_note_id: str) -> list[dict[str, 
 def contact(ctx: Ctx, contact_id: str) -> dict[str, Any] | None:
     contacts = ctx.cache.setdefault("contacts", {})
     if contact_id not in contacts:
-        contacts[contact_id] = ctx.tx.get("contact", contact_id)
+        contacts[contact_id] = ctx.tx.get("contact", ctx.tenant, contact_id)
     return contacts[contact_id]
 
 
 def document(ctx: Ctx, kind: str, doc_id: str) -> dict[str, Any] | None:
     docs = ctx.cache.setdefault(kind + "s", {})
     if doc_id not in docs:
-        docs[doc_id] = ctx.tx.get(kind, doc_id)
+        docs[doc_id] = ctx.tx.get(kind, ctx.tenant, doc_id)
     return docs[doc_id]

@@ -1,7 +1,7 @@
-"""Period lock dates: the organisation's `PeriodLockDate` (and `EndOfYearLockDate`), served by GET /Organisation as
-Microsoft JSON dates and set by tests through `POST /__sandbox__/lock_date`. A document or payment dated on or
-before the later of the two is refused with a validation error (FACTS §5: "posting on/before the lock date -> 400";
-Xero's exact wording is unverified)."""
+"""Period lock dates: each organisation's `PeriodLockDate` (and `EndOfYearLockDate`), served by GET /Organisation as
+Microsoft JSON dates and set by tests through `POST /__sandbox__/lock_date[?tenant=<tenant id>]` (`set_lock_dates`).
+A document or payment dated on or before the later of the two is refused with a validation error (FACTS §5: "posting
+on/before the lock date -> 400"; Xero's exact wording is unverified)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from .context import Ctx
 from .serialize import ms_date
+from .state import Tx
 
 
 def lock_date(ctx: Ctx) -> str | None:
@@ -16,6 +17,17 @@ def lock_date(ctx: Ctx) -> str | None:
     org = ctx.org()
     dates = [d for d in (org.get("_period_lock_date"), org.get("_end_of_year_lock_date")) if d]
     return max(dates) if dates else None
+
+
+def set_lock_dates(tx: Tx, tenant: str, spec: dict[str, Any], now_ms: int) -> None:
+    """Set (or, with null, clear) the organisation's `PeriodLockDate` and `EndOfYearLockDate` (YYYY-MM-DD)."""
+    org = tx.get("org", tenant, tenant) or {}
+    org = {
+        **org,
+        "_period_lock_date": spec.get("PeriodLockDate"),
+        "_end_of_year_lock_date": spec.get("EndOfYearLockDate"),
+    }
+    tx.put("org", tenant, tenant, org, updated_ms=now_ms)
 
 
 def check(ctx: Ctx, on: str | None, errors: list[str]) -> None:

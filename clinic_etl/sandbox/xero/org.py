@@ -1,6 +1,7 @@
-"""The seeded organisation: an Australian company with Xero's standard AU chart and GST tax rates (region "AU", the
-default: the Cliniko practice's books), or a US firm in USD with New York sales tax rates (region "US": the Clio law
-firm's books). The region is chosen when the state file is first created."""
+"""The seeded organisations: Australian companies with Xero's standard AU chart and GST tax rates (region "AU", the
+default: the Cliniko practice's books), or US firms in USD with New York sales tax rates (region "US": the Clio law
+firm's books). The region is chosen when the state file is first created; every organisation of the catalogue
+(`catalogue.py`) connected later is seeded in the same region, with its own record, chart ids and tax rates."""
 
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ import time
 import uuid
 from typing import Any
 
+from .catalogue import FIRST, SANDBOX_ORGANISATIONS, SANDBOX_TENANT_ID, SandboxOrganisation, scoped
 from .state import Store, Tx
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 SANDBOX_REFRESH_TOKEN = "sandbox-refresh-token-0"
-SANDBOX_TENANT_ID = "3f0a8f7c-6b1e-4c2d-9a5e-5a1d0c0e7a11"
-SANDBOX_CONNECTION_ID = "9b1d2c3e-4f50-4a6b-8c7d-0e1f2a3b4c5d"
-SANDBOX_AUTH_EVENT_ID = "c0ffee00-1234-4abc-9def-00000000a11e"
-ORG_NAME = "Sandbox Allied Health Pty Ltd"
 _NS = uuid.UUID("6f1c1d7e-0b7a-4d8e-9e3f-5c2b1a0d9e8f")
 
 # (code, name, type, tax type, system account, status, enable payments)
@@ -136,8 +134,6 @@ _US_TAX_RATES: list[tuple[str, str, str]] = [
 ]
 REGIONS = ("AU", "US")
 US_ORG = {
-    "Name": "Sandbox Law Firm LLC",
-    "LegalName": "Sandbox Law Firm LLC",
     "Version": "US",
     "BaseCurrency": "USD",
     "CountryCode": "US",
@@ -154,15 +150,20 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(_NS, "/".join(parts)))
 
 
-def organisation(created_ms: int, region: str = "AU") -> dict[str, Any]:
-    return _au_organisation(created_ms) | (US_ORG if region == "US" else {})
+def organisation(created_ms: int, region: str = "AU", org: SandboxOrganisation = FIRST) -> dict[str, Any]:
+    """The Organisation record of `org` (the first of the catalogue unless told)."""
+    if region == "US":
+        named = {"Name": org.law_firm_name, "LegalName": org.law_firm_name}
+        return _au_organisation(created_ms, org) | US_ORG | named
+    return _au_organisation(created_ms, org)
 
 
-def _au_organisation(created_ms: int) -> dict[str, Any]:
+def _au_organisation(created_ms: int, org: SandboxOrganisation) -> dict[str, Any]:
+    index = SANDBOX_ORGANISATIONS.index(org)
     return {
-        "APIKey": "SANDBOXAPIKEY0000000000000000",
-        "Name": ORG_NAME,
-        "LegalName": ORG_NAME,
+        "APIKey": f"SANDBOXAPIKEY{index:016d}",
+        "Name": org.name,
+        "LegalName": org.name,
         "PaysTax": True,
         "Version": "AU",
         "OrganisationType": "COMPANY",
@@ -181,8 +182,8 @@ def _au_organisation(created_ms: int) -> dict[str, Any]:
         "CreatedDateUTC": f"/Date({created_ms})/",
         "OrganisationEntityType": "COMPANY",
         "Timezone": "AUSEASTERNSTANDARDTIME",
-        "ShortCode": "!SbxAH",
-        "OrganisationID": SANDBOX_TENANT_ID,
+        "ShortCode": org.short_code,
+        "OrganisationID": org.tenant_id,
         "Edition": "BUSINESS",
         "Class": "STANDARD",
         "LineOfBusiness": "Allied health",
@@ -193,11 +194,12 @@ def _au_organisation(created_ms: int) -> dict[str, Any]:
     }
 
 
-def accounts(region: str = "AU") -> list[dict[str, Any]]:
+def accounts(region: str = "AU", tenant: str = SANDBOX_TENANT_ID) -> list[dict[str, Any]]:
+    """The chart of accounts of the organisation `tenant` (the same chart for each, with AccountIDs of its own)."""
     out = []
     for code, name, type_, tax, system, status, enable in _ACCOUNTS:
         acct: dict[str, Any] = {
-            "AccountID": stable_id("account", code),
+            "AccountID": stable_id(scoped(tenant, "account", code)),
             "Code": code,
             "Name": name,
             "Status": status,
@@ -244,24 +246,13 @@ def tax_rates(region: str = "AU") -> list[dict[str, Any]]:
 
 
 def seed(conn: sqlite3.Connection, now: float | None = None, region: str = "AU") -> None:
-    """Insert the organisation, chart of accounts, tax rates and the first refresh token."""
+    """Insert the first organisation (its record, chart of accounts and tax rates) and the first refresh token."""
     if region not in REGIONS:
         raise ValueError(f"unknown sandbox Xero region {region!r} (one of {', '.join(REGIONS)})")
     now = time.time() if now is None else now
     ms = int(now * 1000)
     tx = Tx(conn)
-    tx.put("org", SANDBOX_TENANT_ID, SANDBOX_TENANT_ID, organisation(ms, region), updated_ms=ms)
-    for acct in accounts(region):
-        tx.put(
-            "account",
-            SANDBOX_TENANT_ID,
-            acct["AccountID"],
-            {**acct, "UpdatedDateUTC": ms},
-            updated_ms=ms,
-            key1=acct["Code"].lower(),
-        )
-    for rate in tax_rates(region):
-        tx.put("taxrate", SANDBOX_TENANT_ID, rate["TaxType"], rate, updated_ms=ms, key1=rate["TaxType"])
+    seed_organisation(tx, FIRST, region, ms)
     conn.execute(
         "INSERT OR IGNORE INTO tokens (token, kind, client_id, scope, created_at, expires_at) "
         "VALUES (?, 'refresh', ?, ?, ?, NULL)",
@@ -275,19 +266,43 @@ def seed(conn: sqlite3.Connection, now: float | None = None, region: str = "AU")
     tx.meta_set("created_ms", str(ms))
 
 
+def seed_organisation(tx: Tx, org: SandboxOrganisation, region: str, ms: int) -> None:
+    """Insert one organisation's record, chart of accounts and tax rates."""
+    tenant = org.tenant_id
+    tx.put("org", tenant, tenant, organisation(ms, region, org), updated_ms=ms)
+    for acct in accounts(region, tenant):
+        tx.put(
+            "account",
+            tenant,
+            acct["AccountID"],
+            {**acct, "UpdatedDateUTC": ms},
+            updated_ms=ms,
+            key1=acct["Code"].lower(),
+        )
+    for rate in tax_rates(region):
+        rate_id = scoped(tenant, rate["TaxType"])
+        tx.put("taxrate", tenant, rate_id, rate, updated_ms=ms, key1=rate["TaxType"])
+
+
 def add_tracking_category(
-    state_path: str | os.PathLike[str], name: str, options: list[str], *, status: str = "ACTIVE"
+    state_path: str | os.PathLike[str],
+    name: str,
+    options: list[str],
+    *,
+    status: str = "ACTIVE",
+    tenant: str = SANDBOX_TENANT_ID,
 ) -> dict[str, Any]:
-    """Test helper: add a tracking category with options to the seeded organisation (none is seeded)."""
+    """Test helper: add a tracking category with options to a connected organisation (the first unless told; none
+    is seeded)."""
     store = Store(state_path, seed)
-    category_id = stable_id("tracking", name)
+    category_id = stable_id(scoped(tenant, "tracking", name))
     category = {
         "TrackingCategoryID": category_id,
         "Name": name,
         "Status": status,
         "Options": [
             {
-                "TrackingOptionID": stable_id("tracking", name, opt),
+                "TrackingOptionID": stable_id(scoped(tenant, "tracking", name, opt)),
                 "Name": opt,
                 "Status": "ACTIVE",
                 "HasValidationErrors": False,
@@ -299,12 +314,7 @@ def add_tracking_category(
         ],
     }
     with store.write() as tx:
-        tx.put(
-            "tracking",
-            SANDBOX_TENANT_ID,
-            category_id,
-            category,
-            updated_ms=int(time.time() * 1000),
-            key1=name.lower(),
-        )
+        if tx.get("org", tenant, tenant) is None:
+            raise ValueError(f"no sandbox Xero organisation {tenant} in {state_path} (connect it first)")
+        tx.put("tracking", tenant, category_id, category, updated_ms=int(time.time() * 1000), key1=name.lower())
     return category

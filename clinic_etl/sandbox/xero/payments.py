@@ -153,7 +153,7 @@ def payment_out(ctx: Ctx, payment: dict[str, Any], *, lines: bool = False) -> di
             "Name": acct.get("Name", ""),
         },
     }
-    doc = ctx.tx.get(payment["DocumentKind"], payment["DocumentID"])
+    doc = ctx.tx.get(payment["DocumentKind"], ctx.tenant, payment["DocumentID"])
     if doc is not None and payment["DocumentKind"] == "invoice":
         out["Invoice"] = invoice_out(ctx, doc, lines=lines)
     elif doc is not None:
@@ -163,7 +163,7 @@ def payment_out(ctx: Ctx, payment: dict[str, Any], *, lines: bool = False) -> di
 
 
 def _delete(ctx: Ctx, payment_id: str, raw: bytes) -> Resp:
-    payment = ctx.tx.get("payment", payment_id.lower())
+    payment = ctx.tx.get("payment", ctx.tenant, payment_id.lower())
     if payment is None:
         return not_found()
     body = batch.single(ctx, raw, "PaymentDelete")
@@ -186,7 +186,7 @@ def _delete(ctx: Ctx, payment_id: str, raw: bytes) -> Resp:
     payment = {**payment, "Status": "DELETED", "UpdatedDateUTC": ctx.now_ms}
     store(ctx, payment)
     spec = INVOICE if payment["DocumentKind"] == "invoice" else CREDIT_NOTE
-    doc = ctx.tx.get(spec.kind, payment["DocumentID"])
+    doc = ctx.tx.get(spec.kind, ctx.tenant, payment["DocumentID"])
     if doc is not None:
         balance_change(ctx, spec, doc, paid=-dec(payment["Amount"]))
     ctx.clear_cache()
@@ -210,7 +210,7 @@ def handle(ctx: Ctx, method: str, ref: str | None, raw: bytes, ims: str | None) 
     if method == "GET" and ref is None:
         return _list(ctx, ims)
     if method == "GET":
-        payment = ctx.tx.get("payment", ref.lower())
+        payment = ctx.tx.get("payment", ctx.tenant, ref.lower())
         if payment is None:
             return not_found()
         return Resp(200, envelope("Payments", [payment_out(ctx, payment, lines=True)], ctx.now_ms))

@@ -1,9 +1,10 @@
 """SQLite persistence shared by every process that opens the same state file.
 
-Everything the simulator knows lives here: the organisation and its settings, contacts, invoices,
-payments, credit notes, allocations, tokens, the idempotency cache, rate-limit windows, queued faults
-and call statistics. WAL mode, a generous busy timeout and ``BEGIN IMMEDIATE`` for every write keep
-several processes (Dagster steps, ``clinic-etl sandbox serve``, tests) consistent with each other.
+Everything the simulator knows lives here: each organisation (tenant) with its settings, contacts, invoices,
+payments, credit notes and allocations (every document belongs to one tenant and is only found through it), the
+connected organisations, tokens, the idempotency cache and rate-limit windows (both per tenant), queued faults
+and call statistics (app-wide, and per tenant). WAL mode, a generous busy timeout and ``BEGIN IMMEDIATE`` for every
+write keep several processes (Dagster steps, ``clinic-etl sandbox serve``, tests) consistent with each other.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER NOT NULL, after_write INTEGER NOT NULL, retry_after INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stats (call TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_stats (
+    tenant TEXT NOT NULL, call TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (tenant, call)
+);
 """
 
 
@@ -119,8 +123,11 @@ class Tx:
         return value
 
     # ---- documents -------------------------------------------------------------------------------
-    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT data FROM docs WHERE kind=? AND id=?", (kind, doc_id)).fetchone()
+    def get(self, kind: str, tenant: str, doc_id: str) -> dict[str, Any] | None:
+        """The tenant's document `doc_id` (another tenant's is not found)."""
+        row = self.conn.execute(
+            "SELECT data FROM docs WHERE kind=? AND tenant=? AND id=?", (kind, tenant, doc_id)
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(
@@ -136,8 +143,8 @@ class Tx:
     ) -> None:
         text = json.dumps(data, separators=(",", ":"))
         cur = self.conn.execute(
-            "UPDATE docs SET key1=?, key2=?, updated_ms=?, data=? WHERE kind=? AND id=?",
-            (key1, key2, updated_ms, text, kind, doc_id),
+            "UPDATE docs SET key1=?, key2=?, updated_ms=?, data=? WHERE kind=? AND tenant=? AND id=?",
+            (key1, key2, updated_ms, text, kind, tenant, doc_id),
         )
         if cur.rowcount == 0:
             seq = self.next_counter(f"seq:{kind}")

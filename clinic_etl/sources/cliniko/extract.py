@@ -1,13 +1,23 @@
 """Extract a window of practice days from Cliniko in one pass: the invoices issued in it and those changed or
 removed in it, their items, and the patients, businesses, practitioners and taxes they reference (the
-reference lists read once per run, whatever the window's length).
+reference lists read once per run, whatever the window's length); and the patients archived in it (FACTS §6: hidden
+unless asked for, so asked for by `archived_at` in the window's bounds), whose Xero contacts are archived.
 
-Only the fields the sync needs are kept (data minimisation: no notes, dates of birth, Medicare numbers).
+With `invoice_from="appointments"` (a practice that does not invoice in Cliniko) also the individual appointments that
+ended in the window or changed in it, each ended before the extraction (`ends_at` < now, APPOINTMENTS §6), removed ones
+included; the live invoices Cliniko holds for them (`invoices?q[]=appointment_id:=...`, APPOINTMENTS §4), whatever
+day they were issued; and what prices them: appointment types, their billable items (portal:
+Appointment-Type-Billable-Item), billable items and concession prices (APPOINTMENTS §5), with each patient's
+concession type. Invoice mode makes exactly the calls it always made (plus the archived patients).
+
+Only the fields the sync needs are kept (data minimisation: no notes, dates of birth, Medicare numbers, appointment
+notes or patient names from appointments).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -59,8 +69,39 @@ KEEP: dict[str, list[str]] = {
     "businesses": ["id", "business_name", "time_zone_identifier", "archived_at"],
     "practitioners": ["id", "display_name", "active"],
     "taxes": ["id", "name", "rate"],
+    # invoice_from: appointments
+    "appointments": [
+        "id",
+        "starts_at",
+        "ends_at",
+        "cancelled_at",
+        "did_not_arrive",
+        "patient_arrived",
+        "archived_at",
+        "deleted_at",
+        "updated_at",
+        "patient_id",
+        "business_id",
+        "practitioner_id",
+        "appointment_type_id",
+    ],
+    "appointment_invoices": ["id", "appointment_id", "created_at", "archived_at", "deleted_at"],
+    "appointment_types": ["id", "billable_item_id", "archived_at"],
+    "appointment_type_billable_items": [
+        "id",
+        "appointment_type_id",
+        "billable_item_id",
+        "quantity",
+        "discount_percentage",
+        "discounted_amount",
+        "is_monetary_discount",
+    ],
+    "billable_items": ["id", "item_code", "name", "price", "tax_id", "archived_at"],
+    "concession_prices": ["id", "billable_item_id", "concession_type_id", "price"],
 }
+CONCESSION_PATIENTS = [*KEEP["patients"], "concession_type_id"]  # appointments mode: prices by concession
 EVERYTHING = ["archived_at:*", "deleted_at:*"]  # removed rows are hidden unless asked for
+REMOVED_TOO = ["cancelled_at:*", *EVERYTHING]  # and cancelled appointments (FACTS §6)
 
 
 def _utc(moment: datetime) -> str:
@@ -102,13 +143,28 @@ def flatten(record: dict, columns: list[str]) -> dict[str, str | None]:
     return row
 
 
-def frame(resource: str, records: list[dict]) -> pd.DataFrame:
-    columns = KEEP[resource]
+def frame(resource: str, records: list[dict], columns: list[str] | None = None) -> pd.DataFrame:
+    columns = columns or KEEP[resource]
     rows = [flatten(r, columns) if isinstance(r, dict) else dict.fromkeys(columns, OBJECT) for r in records]
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
-def extract(client: ClinikoClient, window: SyncWindow) -> dict[str, pd.DataFrame]:
+def _by_id(*lists: Iterable[dict]) -> list[dict]:
+    """The records of several lists, each id once (the first seen); a record without an id is kept."""
+    out: dict[str, dict] = {}
+    for n, record in enumerate(r for rows in lists for r in rows):
+        has_id = isinstance(record, dict) and record.get("id") not in (None, "")
+        out.setdefault(str(record["id"]) if has_id else f"<no id> {n}", record)
+    return list(out.values())
+
+
+def extract(
+    client: ClinikoClient, window: SyncWindow, *, invoice_from: str = "invoices", now: datetime | None = None
+) -> dict[str, pd.DataFrame]:
+    """The window's raw frames. `invoice_from` "appointments" adds the appointment frames; `now` (default: the clock)
+    is the moment an appointment must have ended by."""
+    if invoice_from not in ("invoices", "appointments"):
+        raise ValueError(f"invoice_from is {invoice_from!r}: invoices or appointments")
     start, end = (_utc(m) for m in window.bounds_utc())
     issued = (
         [f"issue_date:={window.first.isoformat()}"]
@@ -131,12 +187,62 @@ def extract(client: ClinikoClient, window: SyncWindow) -> dict[str, pd.DataFrame
     items = client.list_by_ids("invoice_items", "invoice_id", live)
     patient_ids = {link_id(r.get("patient")) for r in invoices.values()} - {None}
     patients = client.list_by_ids("patients", "id", patient_ids, extra=["archived_at:*"])
+    archived = client.list("patients", [f"archived_at:>={start}", f"archived_at:<{end}"])
     practitioners = client.list("practitioners") + client.list("practitioners/inactive")
-    return {
+    raw = {
         "invoices": frame("invoices", list(invoices.values())),
         "invoice_items": frame("invoice_items", items),
-        "patients": frame("patients", patients),
+        "patients": frame("patients", _by_id(patients, archived)),
         "businesses": frame("businesses", client.list("businesses", ["archived_at:*"])),
         "practitioners": frame("practitioners", practitioners),
         "taxes": frame("taxes", client.list("taxes")),
+    }
+    if invoice_from == "appointments":
+        moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        raw |= _appointments(client, window, list(invoices.values()), _by_id(patients, archived), moment)
+    return raw
+
+
+def _ids(records: Iterable[dict]) -> set[str]:
+    return {str(r["id"]) for r in records if isinstance(r, dict) and is_id(str(r.get("id")))}
+
+
+def _appointments(
+    client: ClinikoClient, window: SyncWindow, invoices: list[dict], patients: list[dict], now: datetime
+) -> dict[str, pd.DataFrame]:
+    """The appointment frames (see the module's docstring), and the patients frame again with concession types."""
+    first, last = window.bounds_utc()
+    start, end = _utc(first), _utc(last)
+    ended = [f"ends_at:<{_utc(now)}"]
+    lists: list[list[dict]] = []
+    if now > first:  # ended in the window
+        until = f"ends_at:<{_utc(min(now, last))}"
+        lists.append(client.list("individual_appointments", [f"ends_at:>={start}", until, *REMOVED_TOO]))
+    for column in ("updated_at", "cancelled_at", "archived_at", "deleted_at"):  # or changed in it, removed or not
+        others = [f for f in REMOVED_TOO if not f.startswith(f"{column}:")]
+        changed = [f"{column}:>={start}", f"{column}:<{end}", *ended, *others]
+        lists.append(client.list("individual_appointments", changed))
+    appointments = _by_id(*lists)
+    live = [r for r in invoices if isinstance(r, dict) and not r.get("deleted_at") and not r.get("archived_at")]
+    backed = {link_id(r.get("appointment")) for r in live} - {None}
+    # an appointment invoiced in Cliniko in the window that ended on another day: read too (its invoice may have come
+    # after its own day synced it)
+    if linked := backed - _ids(appointments):
+        appointments += client.list_by_ids("individual_appointments", "id", linked, extra=[*ended, *REMOVED_TOO])
+    # the live invoices Cliniko holds for the others (archived and deleted ones hidden), whatever day they were issued
+    held = client.list_by_ids("invoices", "appointment_id", _ids(appointments) - backed)
+    wanted = {link_id(a.get("patient")) for a in appointments if isinstance(a, dict)} - _ids(patients) - {None}
+    patients = _by_id(patients, client.list_by_ids("patients", "id", wanted, extra=["archived_at:*"]))
+
+    def reference(resource: str, filters: list[str]) -> pd.DataFrame:  # read only when there is something to price
+        return frame(resource, client.list(resource, filters) if appointments else [])
+
+    return {
+        "patients": frame("patients", patients, CONCESSION_PATIENTS),
+        "appointments": frame("appointments", appointments),
+        "appointment_invoices": frame("appointment_invoices", [*live, *held]),
+        "appointment_types": reference("appointment_types", ["archived_at:*"]),
+        "appointment_type_billable_items": reference("appointment_type_billable_items", []),
+        "billable_items": reference("billable_items", ["archived_at:*"]),
+        "concession_prices": reference("concession_prices", []),
     }

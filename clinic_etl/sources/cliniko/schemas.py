@@ -260,12 +260,13 @@ class RawPatient(_Raw):
     first_name: Series[str] = pa.Field(nullable=True)
     last_name: Series[str] = pa.Field(nullable=True)
     email: Series[str] = pa.Field(nullable=True)
+    concession_type_id: Series[str] | None = pa.Field(nullable=True, description="Appointments mode only")
 
-    @pa.check("id", element_wise=True, error=NOT_AN_ID)
+    @pa.check("id", "concession_type_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
         return isinstance(value, str) and _ID.fullmatch(value) is not None
 
-    @pa.check("id", element_wise=True, error=PAST_64_BITS)
+    @pa.check("id", "concession_type_id", element_wise=True, error=PAST_64_BITS)
     def _id_fits(cls, value: object) -> bool:
         return not (isinstance(value, str) and _ID.fullmatch(value)) or is_id(value)
 
@@ -276,6 +277,187 @@ class RawPatient(_Raw):
     @pa.check("first_name", "last_name", "email", element_wise=True, error=SURROGATE)
     def _surrogate(cls, value: object) -> bool:
         return _no_surrogate(value)
+
+
+def _id_fits_check(value: object) -> bool:
+    return not (isinstance(value, str) and _ID.fullmatch(value)) or is_id(value)
+
+
+def _numeric_id_check(value: object) -> bool:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+_INSTANT_ERROR = f"is not a real instant (ISO date-time with offset, years {YEARS[0]}-{YEARS[1]})"
+_FLAGS = frozenset({"True", "False"})  # a JSON boolean as the extract writes it
+
+
+class RawAppointment(_Raw):
+    """An individual appointment (APPOINTMENTS §2.1), as far as invoicing it needs."""
+
+    id: Series[str] = pa.Field(unique=True)
+    ends_at: Series[str]
+    cancelled_at: Series[str] = pa.Field(nullable=True)
+    archived_at: Series[str] = pa.Field(nullable=True)
+    deleted_at: Series[str] = pa.Field(nullable=True)
+    updated_at: Series[str]
+    did_not_arrive: Series[str] = pa.Field(nullable=True)
+    patient_arrived: Series[str] = pa.Field(nullable=True)
+    patient_id: Series[str]
+    business_id: Series[str] = pa.Field(nullable=True)
+    practitioner_id: Series[str] = pa.Field(nullable=True)
+    appointment_type_id: Series[str] = pa.Field(nullable=True)
+
+    @pa.check(
+        "id", "patient_id", "business_id", "practitioner_id", "appointment_type_id", element_wise=True, error=NOT_AN_ID
+    )
+    def _numeric_id(cls, value: object) -> bool:
+        return _numeric_id_check(value)
+
+    @pa.check(
+        "id",
+        "patient_id",
+        "business_id",
+        "practitioner_id",
+        "appointment_type_id",
+        element_wise=True,
+        error=PAST_64_BITS,
+    )
+    def _id_fits(cls, value: object) -> bool:
+        return _id_fits_check(value)
+
+    @pa.check(
+        "ends_at", "cancelled_at", "archived_at", "deleted_at", "updated_at", element_wise=True, error=_INSTANT_ERROR
+    )
+    def _instant(cls, value: object) -> bool:
+        return instant(value) is not None
+
+    @pa.check("did_not_arrive", "patient_arrived", element_wise=True, error="is not true or false")
+    def _flag(cls, value: object) -> bool:
+        return value in _FLAGS
+
+
+class RawAppointmentType(_Raw):
+    id: Series[str] = pa.Field(unique=True)
+    billable_item_id: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("id", "billable_item_id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return _numeric_id_check(value)
+
+    @pa.check("id", "billable_item_id", element_wise=True, error=PAST_64_BITS)
+    def _id_fits(cls, value: object) -> bool:
+        return _id_fits_check(value)
+
+
+class RawTypeItem(_Raw):
+    """An appointment type's billable item (portal: Appointment-Type-Billable-Item)."""
+
+    id: Series[str] = pa.Field(unique=True)
+    appointment_type_id: Series[str]
+    billable_item_id: Series[str]
+    quantity: Series[str]
+    discount_percentage: Series[str] = pa.Field(nullable=True)
+    discounted_amount: Series[str] = pa.Field(nullable=True)
+    is_monetary_discount: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("id", "appointment_type_id", "billable_item_id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return _numeric_id_check(value)
+
+    @pa.check("id", "appointment_type_id", "billable_item_id", element_wise=True, error=PAST_64_BITS)
+    def _id_fits(cls, value: object) -> bool:
+        return _id_fits_check(value)
+
+    @pa.check("quantity", element_wise=True, error="is not a whole number")
+    def _quantity(cls, value: object) -> bool:
+        return isinstance(value, str) and _WHOLE.fullmatch(value) is not None and len(value) <= 24
+
+    @pa.check("discount_percentage", "discounted_amount", element_wise=True, error="is not a decimal number")
+    def _money(cls, value: object) -> bool:
+        return plain_decimal(value) is not None
+
+    @pa.check("discount_percentage", "discounted_amount", element_wise=True, error="is negative")
+    def _not_negative(cls, value: object) -> bool:
+        return _positive(value)
+
+    @pa.check("discount_percentage", element_wise=True, error="is over 100 (percent)")
+    def _rate(cls, value: object) -> bool:
+        return _decimal_check(lambda n: n <= 100)(value)
+
+    @pa.check("discounted_amount", element_wise=True, error=f"has more than {MAX_MONEY_DIGITS} digits before the point")
+    def _money_range(cls, value: object) -> bool:
+        return _in_range(value)
+
+    @pa.check("is_monetary_discount", element_wise=True, error="is not true or false")
+    def _flag(cls, value: object) -> bool:
+        return value in _FLAGS
+
+
+class RawBillableItem(_Raw):
+    id: Series[str] = pa.Field(unique=True)
+    name: Series[str] = pa.Field(nullable=True)
+    item_code: Series[str] = pa.Field(nullable=True)
+    price: Series[str]
+    tax_id: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("id", "tax_id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return _numeric_id_check(value)
+
+    @pa.check("id", "tax_id", element_wise=True, error=PAST_64_BITS)
+    def _id_fits(cls, value: object) -> bool:
+        return _id_fits_check(value)
+
+    @pa.check("name", "item_code", element_wise=True, error=NOT_TEXT)
+    def _text(cls, value: object) -> bool:
+        return _text_ok(value)
+
+    @pa.check("item_code", element_wise=True, error=CONTROL)
+    def _control(cls, value: object) -> bool:
+        return _no_control(value)
+
+    @pa.check("name", "item_code", element_wise=True, error=SURROGATE)
+    def _surrogate(cls, value: object) -> bool:
+        return _no_surrogate(value)
+
+    @pa.check("price", element_wise=True, error="is not a decimal number")
+    def _money(cls, value: object) -> bool:
+        return plain_decimal(value) is not None
+
+    @pa.check("price", element_wise=True, error="is negative")
+    def _not_negative(cls, value: object) -> bool:
+        return _positive(value)
+
+    @pa.check("price", element_wise=True, error=f"has more than {MAX_MONEY_DIGITS} digits before the point")
+    def _money_range(cls, value: object) -> bool:
+        return _in_range(value)
+
+
+class RawConcessionPrice(_Raw):
+    id: Series[str] = pa.Field(unique=True)
+    billable_item_id: Series[str]
+    concession_type_id: Series[str]
+    price: Series[str] = pa.Field(nullable=True, description="null: the billable item's own price applies")
+
+    @pa.check("id", "billable_item_id", "concession_type_id", element_wise=True, error=NOT_AN_ID)
+    def _numeric_id(cls, value: object) -> bool:
+        return _numeric_id_check(value)
+
+    @pa.check("id", "billable_item_id", "concession_type_id", element_wise=True, error=PAST_64_BITS)
+    def _id_fits(cls, value: object) -> bool:
+        return _id_fits_check(value)
+
+    @pa.check("price", element_wise=True, error="is not a decimal number")
+    def _money(cls, value: object) -> bool:
+        return plain_decimal(value) is not None
+
+    @pa.check("price", element_wise=True, error="is negative")
+    def _not_negative(cls, value: object) -> bool:
+        return _positive(value)
+
+    @pa.check("price", element_wise=True, error=f"has more than {MAX_MONEY_DIGITS} digits before the point")
+    def _money_range(cls, value: object) -> bool:
+        return _in_range(value)
 
 
 PRIVATE = frozenset({"first_name", "last_name", "email", "name", "invoice_to"})
