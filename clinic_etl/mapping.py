@@ -40,6 +40,9 @@ class Tracking(_Strict):
     name: str = Field(description="Xero tracking category name, e.g. Location.")
     by: str = Field(pattern="^(business|practitioner)$", description="Which source field picks the option.")
     options: dict[str, str] = Field(default_factory=dict, description="Source id -> option name.")
+    create_missing: bool = Field(
+        False, description="Create an option named in `options` that Xero lacks (else the run stops before writing)."
+    )
 
 
 class Filters(_Strict):

@@ -22,7 +22,9 @@ from clinic_etl.resources import MappingResource, StateStoreResource, XeroResour
 from clinic_etl.xero.check_mapping import MappingMismatch
 from clinic_etl.xero.check_mapping import check as check_mapping
 from clinic_etl.xero.modes import mode_switch, plan
-from clinic_etl.xero.tenants import organisations, route
+from clinic_etl.xero.org import XeroOrg
+from clinic_etl.xero.tenants import Organisation, organisations, route
+from clinic_etl.xero.tracking_options import create_missing
 
 BALANCED = "lines_add_up_to_source_totals"
 
@@ -46,6 +48,25 @@ def excluded_by_rule(excluded: pd.DataFrame) -> dg.MetadataValue:
             "ids": list(group["record_key"].head(20)),
         }
     return dg.MetadataValue.json(out)
+
+
+def checked_charts(
+    xero: XeroResource, store, orgs: list[Organisation]
+) -> tuple[dict[str, XeroOrg], dict[str, list[str]]]:
+    """Each organisation's chart, with the tracking options its mapping creates (`create_missing`), every one checked
+    against its mapping before anything is recorded or written: a mapping naming what Xero lacks stops the run."""
+    charts, created = {}, {}
+    for org in orgs:
+        client = xero.client(store, org.tenant_id)
+        charts[org.name], made = create_missing(client, org.mapping, xero.org(store, org.tenant_id))
+        if made:
+            created[org.name] = [f"{category}: {option}" for category, option in made]
+    for org in orgs:
+        try:
+            check_mapping(org.mapping, charts[org.name], org.name)
+        except MappingMismatch as error:
+            raise dg.Failure(str(error), allow_retries=False, metadata={"error": "MappingMismatch"}) from None
+    return charts, created
 
 
 def merged(per_tenant: dict[str, dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
@@ -144,12 +165,7 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             rules = mapping.load()
             ledgers = route(practice_ledger, rules)
             per_tenant, rejects = {}, []
-            charts = {org.name: xero.org(store, org.tenant_id) for org in organisations(rules)}
-            for org in organisations(rules):  # every organisation checked before anything is recorded or written
-                try:
-                    check_mapping(org.mapping, charts[org.name], org.name)
-                except MappingMismatch as error:
-                    raise dg.Failure(str(error), allow_retries=False, metadata={"error": "MappingMismatch"}) from None
+            charts, created = checked_charts(xero, store, organisations(rules))
             for org in organisations(rules):
                 client = xero.client(store, org.tenant_id)
                 if switched := mode_switch(store, client.tenant_id, org, ledgers[org.name]):
@@ -169,7 +185,10 @@ def build(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                     for day in window.days
                 },
             )
-            yield dg.Output(per_tenant)
+            yield dg.Output(
+                per_tenant,
+                metadata={"tracking_options_created": dg.MetadataValue.json(created)} if created else None,
+            )
             per_day = {}
             for day in window.days:
                 bad = unbalanced(by_day(documents["invoices"], day))

@@ -10,5 +10,5 @@ DRY_RUN_TAG = "clinic_etl/dry_run"
 
 
 def tagged_dry_run(context: dg.InitResourceContext) -> bool:
-    run = getattr(context, "dagster_run", None)
+    run = getattr(context, "run", None)
     return bool(run is not None and run.tags.get(DRY_RUN_TAG) == "true")

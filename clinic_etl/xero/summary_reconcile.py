@@ -20,7 +20,7 @@ from clinic_etl.ledger.models import complete
 from clinic_etl.ledger.money import to_decimal
 from clinic_etl.ledger.rules import apply_rules
 from clinic_etl.mapping import Mapping
-from clinic_etl.xero.reconcile import COLUMNS, expected_status
+from clinic_etl.xero.reconcile import COLUMNS, expected_status, held_rows
 
 
 def _sums(keys: pd.Series, amounts: pd.Series) -> dict[str, Decimal]:
@@ -98,26 +98,5 @@ def prove_summaries(
                 if row[f"xero_{name}"] != row[f"expected_{name}"]:
                     problems.append(f"{name} {row[f'xero_{name}']} in Xero vs {row[f'expected_{name}']} at the source")
         rows.append({**row, "held": False, "ok": not problems, "problem": "; ".join(problems)})
-    for inv in documents.get("held", pd.DataFrame()).to_dict("records"):  # source invoices held back: not summed
-        rows.append(
-            {
-                "invoice_key": inv["invoice_key"],
-                "day": inv["day"],
-                "InvoiceNumber": None,
-                "source_status": inv["status"],
-                "expected_total": inv["total"],
-                "expected_tax": inv["tax_total"],
-                "expected_paid": zero,
-                "expected_credited": zero,
-                "expected_status": "",
-                "xero_total": None,
-                "xero_tax": None,
-                "xero_paid": None,
-                "xero_credited": None,
-                "xero_status": "HELD",
-                "held": True,
-                "ok": True,
-                "problem": "held in quarantine",
-            }
-        )
+    rows += held_rows(documents)  # source invoices held back: not summed
     return pd.DataFrame(rows, columns=COLUMNS)

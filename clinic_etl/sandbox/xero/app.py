@@ -24,7 +24,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import admin, auth, connections, contacts, creditnotes, email, idempotency, invoices, locks, payments, settings
+from . import (
+    admin,
+    auth,
+    connections,
+    contacts,
+    creditnotes,
+    email,
+    idempotency,
+    invoices,
+    locks,
+    payments,
+    settings,
+    tracking_options,
+)
 from .context import Ctx
 from .org import seed
 from .ratelimit import ConcurrencyLimiter, check_and_count
@@ -195,7 +208,7 @@ class Simulator:
         parts = [unquote(p) for p in incoming.path[len(PREFIX) :].split("/") if p]
         resource = RESOURCES.get(parts[0].lower()) if parts else None
         sub = parts[2].lower() if len(parts) > 2 else None
-        nested = {("CreditNotes", "allocations"), ("Invoices", "email")}
+        nested = {("CreditNotes", "allocations"), ("Invoices", "email"), ("TrackingCategories", "options")}
         if resource is None or len(parts) > 4 or (sub and (resource, sub) not in nested):
             return not_found()
         ref, sub_ref = (parts[1] if len(parts) > 1 else None), (parts[3] if len(parts) > 3 else None)
@@ -223,6 +236,8 @@ class Simulator:
         ctx: Ctx, incoming: Incoming, resource: str, ref: str | None, sub: str | None, sub_ref: str | None
     ) -> Resp:
         method, body, ims = incoming.method, incoming.body, incoming.headers.get("if-modified-since")
+        if resource == "TrackingCategories" and sub == "options" and ref is not None and sub_ref is None:
+            return tracking_options.create(ctx, method, ref, body)
         if resource in ("Organisation", "Accounts", "TaxRates", "TrackingCategories"):
             return settings.handle(ctx, resource, method, ref, ims)
         if sub == "allocations" and ref is not None:
