@@ -111,11 +111,16 @@ class Throughput:
 
 
 def transform(ledger: dict[str, pd.DataFrame]) -> Throughput:
-    """Validate the ledger's contract (every frame, as `to_ledger` does) and map it to Xero frames, timed."""
+    """Validate the ledger's contract (every frame, as `to_ledger` does) and map it to Xero frames, timed.
+
+    Each frame of `ledger` is replaced by its validated copy as it is checked: a run holds only what `to_ledger`
+    hands on, the validated frames, and so does the benchmark (keeping the unvalidated ones as well held a second
+    set of the frames' columns, about 200 MiB at a million lines, through the transform)."""
     started, cpu = time.perf_counter(), time.process_time()
-    validated = {name: LEDGER_MODELS[name].validate(frame, lazy=True) for name, frame in ledger.items()}
+    for name in list(ledger):
+        ledger[name] = LEDGER_MODELS[name].validate(ledger[name], lazy=True)
     checked = time.perf_counter()
-    documents, rejected = to_xero(validated, Mapping(), ORG)
+    documents, rejected = to_xero(ledger, Mapping(), ORG)
     done, cpu_done = time.perf_counter(), time.process_time()
     if not rejected.empty:
         raise RuntimeError(f"{len(rejected)} invoices rejected by to_xero: the benchmark's ledger is not clean")

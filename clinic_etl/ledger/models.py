@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -20,16 +21,29 @@ def _is_money(value: object) -> bool:
     return isinstance(value, Decimal) and value.is_finite()
 
 
-# The money checks take the whole column (one pass in a list comprehension) rather than pandera's element_wise,
-# which calls three Python functions per value: on a million lines that was most of the validation's time.
+# The money checks take the whole column rather than pandera's element_wise (three Python functions per value), and
+# ask each value in C (`Decimal.is_finite` mapped over the column); a column holding anything but Decimals (which
+# that refuses) is checked value by value, with the same answers.
+_ZERO = Decimal(0)
+
+
 def _money_column(series: pd.Series) -> pd.Series:
-    return pd.Series([isinstance(v, Decimal) and v.is_finite() for v in series], index=series.index, dtype=bool)
+    values = series.to_numpy(dtype=object)
+    try:
+        finite = np.fromiter(map(Decimal.is_finite, values), dtype=bool, count=len(values))
+    except TypeError:  # not every value is a Decimal
+        finite = np.array([isinstance(v, Decimal) and v.is_finite() for v in series], dtype=bool)
+    return pd.Series(finite, index=series.index, dtype=bool)
 
 
 def _positive_column(series: pd.Series) -> pd.Series:
-    return pd.Series(
-        [isinstance(v, Decimal) and v.is_finite() and v > 0 for v in series], index=series.index, dtype=bool
-    )
+    finite = _money_column(series)
+    if not finite.all():
+        return pd.Series(
+            [isinstance(v, Decimal) and v.is_finite() and v > 0 for v in series], index=series.index, dtype=bool
+        )
+    values = series.to_numpy(dtype=object)
+    return pd.Series(np.fromiter(map(_ZERO.__lt__, values), dtype=bool, count=len(values)), index=series.index)
 
 
 class _Ledger(pa.DataFrameModel):

@@ -91,9 +91,21 @@ def written_off(ledger: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return result
 
 
+def _kept(frame: pd.DataFrame, out: pd.Series | None, copy: bool) -> pd.DataFrame:
+    """`frame` without the rows `out` (None: none), numbered from 0; without `copy`, a frame nothing is taken out of
+    and already numbered so is `frame` itself."""
+    if out is None:
+        if not copy and frame.index.equals(pd.RangeIndex(len(frame))):
+            return frame
+        out = pd.Series(False, index=frame.index)
+    return frame[~out].reset_index(drop=True)
+
+
 def apply_rules(
-    ledger: dict[str, pd.DataFrame], rules: Rules, filters: Filters | None = None
+    ledger: dict[str, pd.DataFrame], rules: Rules, filters: Filters | None = None, *, copy: bool = True
 ) -> dict[str, pd.DataFrame]:
+    """The ledger with the rules applied. `copy=False`: a frame the rules leave whole may be the ledger's own (for a
+    caller that only reads it)."""
     if rules.closed_invoices == "written_off":
         ledger = written_off(ledger)
     invoices = ledger["invoices"]
@@ -126,16 +138,21 @@ def apply_rules(
         out.append(_exclude(invoices[hit], "invoice_key", "total", rule))
         kept_out |= hit
     gone = set(invoices.loc[kept_out, "invoice_key"])
+
+    def of_gone(frame: pd.DataFrame) -> pd.Series | None:  # the rows of the invoices kept out (None: none)
+        return frame["invoice_key"].isin(gone) if gone else None
+
     result = dict(ledger)
-    result["invoices"] = invoices[~kept_out].reset_index(drop=True)
-    result["lines"] = ledger["lines"][~ledger["lines"]["invoice_key"].isin(gone)].reset_index(drop=True)
+    result["invoices"] = _kept(invoices, kept_out if kept_out.any() else None, copy)
+    result["lines"] = _kept(ledger["lines"], of_gone(ledger["lines"]), copy)
     payments = ledger["payments"]
-    payments_out = payments["invoice_key"].isin(gone)
+    payments_out = of_gone(payments)
     if not rules.sync_payments:  # listed as excluded; the Xero frames hold them, so Xero's payments stay as they are
-        out.append(_exclude(payments[~payments_out], "payment_key", "amount", "payments_off"))
-    result["payments"] = payments[~payments_out].reset_index(drop=True)
+        left = payments if payments_out is None else payments[~payments_out]
+        out.append(_exclude(left, "payment_key", "amount", "payments_off"))
+    result["payments"] = _kept(payments, payments_out, copy)
     allocations = ledger["credit_allocations"]
-    result["credit_allocations"] = allocations[~allocations["invoice_key"].isin(gone)].reset_index(drop=True)
+    result["credit_allocations"] = _kept(allocations, of_gone(allocations), copy)
     if out:
         rows = pd.concat([ledger["excluded"], *out], ignore_index=True)
         result["excluded"] = ledger_frame("excluded", rows.to_dict("records"))
