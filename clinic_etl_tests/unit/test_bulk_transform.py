@@ -17,7 +17,7 @@ from clinic_etl.ledger import models, money
 from clinic_etl.ledger.models import complete, ledger_frame
 from clinic_etl.ledger.rules import apply_rules
 from clinic_etl.mapping import Mapping
-from clinic_etl.xero import frames
+from clinic_etl.xero import contact_frames, document_hash, fitting, frames, line_items
 from clinic_etl.xero.frames import clean, content_hash, to_xero
 from clinic_etl.xero.org import XeroOrg
 
@@ -47,10 +47,10 @@ def test_spreading_cents_is_allocate():
         expected = money.allocate(total, parts)
         rounded = [money.rounded_cents(p) for p in parts]
         residual = int(total * 100) - sum(c for _, c in rounded)
-        ranks = frames._ranks([p - r for p, (r, _) in zip(parts, rounded, strict=True)])
+        ranks = line_items._ranks([p - r for p, (r, _) in zip(parts, rounded, strict=True)])
         owner, counts = np.zeros(len(parts), dtype=np.int64), np.array([len(parts)])
-        added = frames._spread(owner, ranks, np.array([residual]), counts)
-        got = [r if not a else frames._in_cents(c + int(a)) for (r, c), a in zip(rounded, added, strict=True)]
+        added = line_items._spread(owner, ranks, np.array([residual]), counts)
+        got = [r if not a else line_items._in_cents(c + int(a)) for (r, c), a in zip(rounded, added, strict=True)]
         assert [repr(v) for v in got] == [repr(v) for v in expected], (total, parts)
 
 
@@ -60,10 +60,10 @@ def test_fits_and_json_forms_agree_with_clean_and_json():
         values = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 5))) for _ in range(rng.randint(1, 4))]
         if rng.random() < 0.2:
             values.insert(rng.randint(0, len(values)), None)
-        fits = frames._fits(values, 4)
+        fits = fitting._fits(values, 4)
         expected = [not isinstance(v, str) or (len(v) <= 4 and clean(v)) for v in values]
         assert (fits is None and all(expected)) or (fits is not None and fits.tolist() == expected), values
-        form, column = frames._json_form(values)
+        form, column = document_hash._json_form(values)
         assert [form % v for v in column] == [json.dumps(v) for v in values]
 
 
@@ -199,14 +199,14 @@ def random_ledger(seed: int, invoices: int = 300) -> dict[str, pd.DataFrame]:
 
 def one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every invoice's items through `_line_items`, every contact through `_fitted`, as before the bulk path."""
-    line_sums = frames._Items._line_sums
+    line_sums = line_items._Items._line_sums
 
     def none_fast(self, owner, starts, ends):
         line_sums(self, owner, starts, ends)
         return np.zeros(len(starts), dtype=bool)
 
-    monkeypatch.setattr(frames._Items, "_line_sums", none_fast)
-    monkeypatch.setattr(frames, "contacts_frame", frames._contacts_frame_rows)
+    monkeypatch.setattr(line_items._Items, "_line_sums", none_fast)
+    monkeypatch.setattr(frames, "contacts_frame", contact_frames._contacts_frame_rows)
 
 
 def as_written(frame: pd.DataFrame) -> tuple:
