@@ -73,6 +73,12 @@ def payment_reference(payment_key: str) -> str:
     return f"{source.title()} payment {rest.split(':', 1)[-1]}"
 
 
+def _filed_as(prefix: str) -> tuple[str, str]:
+    """`cliniko:appointment` -> (cliniko, appointment); a bare source (`clio`) -> (clio, invoice)."""
+    source, _, entity = prefix.partition(":")
+    return source, entity or "invoice"
+
+
 def _common_source(keys: np.ndarray) -> str | None:
     """The source (`cliniko` of `cliniko:invoice:1`) when every key is a str of that one source, else None."""
     if not len(keys) or not isinstance(keys[0], str) or ":" not in keys[0]:
@@ -190,7 +196,7 @@ def _invoice_documents(
     held: list[dict] = []
     moved: list[dict] = []
     for i in sorted(set(made.refused) | set(np.flatnonzero(locked).tolist()) | set(too_long)):
-        source = keys[i].split(":", 1)[0]
+        source = keys[i].rsplit(":", 1)[0]  # source:entity (an invoice, or a Cliniko appointment's)
         if i in made.refused:
             reason = str(made.refused[i])
         elif locked[i]:
@@ -273,7 +279,7 @@ def _to_xero(
     if unsendable:  # an invoice goes only with its contact
         held_back = invoice_frame["contact_key"].isin(list(unsendable))
         problems += [
-            (k.split(":", 1)[0], k.rsplit(":", 1)[-1], d, f"contact {c}: {unsendable[c]}")
+            (k.rsplit(":", 1)[0], k.rsplit(":", 1)[-1], d, f"contact {c}: {unsendable[c]}")
             for k, d, c in invoice_frame.loc[held_back, ["invoice_key", "day", "contact_key"]].itertuples(index=False)
         ]
         keys = set(invoice_frame.loc[held_back, "invoice_key"])
@@ -310,7 +316,8 @@ def _to_xero(
             [{**{c: i[c] for c in HELD_COLUMNS[:-1]}, "InvoiceNumber": None} for i in held], columns=HELD_COLUMNS
         ),
     }
-    problems = [(s, "invoice", i, d, r) for s, i, d, r in problems] + credit_problems
+    # filed as the ledger files the document (`cliniko:appointment:7` under appointment), so its resolution finds it
+    problems = [(*_filed_as(s), i, d, r) for s, i, d, r in problems] + credit_problems
     rejected = pd.DataFrame(
         [{"source": s, "entity": e, "source_id": i, "day": d, "reason": r} for s, e, i, d, r in problems],
         columns=REJECT_COLUMNS,
@@ -367,8 +374,8 @@ def _payments(
             sent_on, locked = placed_on[on]
             if locked:
                 p = {c: payments[c][n] for c in PAYMENT_COLUMNS}
-                source_name, _, source_id = p["invoice_key"].split(":", 2)
-                problems.append((source_name, source_id, p["day"], f"its payment {p['payment_key']} is {locked}"))
+                filed, _, source_id = p["invoice_key"].rpartition(":")
+                problems.append((filed, source_id, p["day"], f"its payment {p['payment_key']} is {locked}"))
                 held.append(p)
                 gone.append(n)
             elif sent_on != on:
@@ -384,7 +391,7 @@ def _payments(
     if len(frame) and not org.accepts_payments(mapping.accounts.payments):
         problems += [
             (
-                k.split(":", 1)[0],
+                k.rsplit(":", 1)[0],
                 k.rsplit(":", 1)[-1],
                 d,
                 f"payments account {mapping.accounts.payments!r} "

@@ -115,6 +115,16 @@ def test_unknown_tax_and_unknown_account_are_rejected_with_the_fix():
     assert "Zoë" not in rejected.to_string()
 
 
+def test_a_rejected_appointment_invoice_is_filed_under_appointment_as_the_ledger_files_it():
+    frames = ledger([("1", "100.0", "15", "0", "115.00", "100.000")], "115.00", "15.00")
+    for name in ("invoices", "lines"):
+        frames[name] = frames[name].assign(invoice_key="cliniko:appointment:1")
+    _, rejected = to_xero(frames, Mapping(), ORG)
+    assert rejected[["source", "entity", "source_id"]].values.tolist() == [["cliniko", "appointment", "1"]]
+    _, rejected = to_xero(ledger([("1", "100.0", "15", "0", "115.00", "100.000")], "115.00", "15.00"), Mapping(), ORG)
+    assert rejected[["source", "entity", "source_id"]].values.tolist() == [["cliniko", "invoice", "1"]]
+
+
 def test_two_patients_with_one_name_stay_two_contacts():
     base = ledger([("1", "50.0", "0", "0", "50.00", "50.000")], "50.00", "0")
     twin = dict(base["contacts"].iloc[0], contact_key="cliniko:patient:12", source_id="12")
