@@ -9,7 +9,7 @@ from clinic_etl.partitions import SyncWindow
 from clinic_etl.resources import MappingResource, StateStoreResource, XeroResource
 from clinic_etl.store import StateStore
 from clinic_etl.xero.client import XeroClient
-from clinic_etl.xero.prove_source import candidate_strays, strays, unaccounted
+from clinic_etl.xero.prove_source import strays, unaccounted
 from clinic_etl.xero.reconcile import by_day, reconcile, reconcile_credit_notes, summary
 from clinic_etl.xero.repair import mark_for_rewrite
 from clinic_etl.xero.summary_reconcile import prove_summaries
@@ -132,9 +132,11 @@ def prove_tenant(
         result = pd.concat([result, credit], ignore_index=True)
     planned = set(numbers)
     prefix = org.mapping.summary.number_prefix if summary_mode else org.mapping.invoice_number_prefix
-    maybe = candidate_strays(invoices, prefix, planned)
-    known = set(store.get_records_by_number(client.tenant_id, "invoice", maybe)) if maybe else set()
-    stray = strays(invoices, prefix, window.days, planned, known)
+
+    def mapped(numbers: list[str]) -> set[str]:  # numbers the state store maps to a source record
+        return set(store.get_records_by_number(client.tenant_id, "invoice", numbers))
+
+    stray = strays(invoices, prefix, window.days, planned, mapped)
     covered = documents["covers"]["source_key"] if summary_mode else ()
     lost = unaccounted(ledger, result, documents["excluded"], covered)
     result = pd.concat([r for r in (result, lost, stray) if len(r)] or [result], ignore_index=True)

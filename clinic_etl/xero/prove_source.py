@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import pandas as pd
@@ -80,24 +80,37 @@ def unaccounted(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def strays(xero_invoices: list[dict], prefix: str, days: list[str], numbers: set[str], known: set[str]) -> pd.DataFrame:
-    """Rows for Xero's live sales invoices under `prefix` dated on `days` that neither the run's documents (`numbers`)
-    nor the state store (`known`) account for."""
-    rows = []
+def _live_under(xero_invoices: list[dict], prefix: str, days: list[str], numbers: set[str]) -> list[dict]:
+    """Xero's live sales invoices under `prefix`, dated on `days`, whose numbers the run's documents do not hold."""
     wanted = set(days)
-    for x in xero_invoices:
-        number = str(x.get("InvoiceNumber") or "")
-        day = xero_day(x)
-        if not prefix or not number.startswith(prefix) or day not in wanted or x.get("Status") in GONE:
-            continue
-        if number in numbers or number in known:
+    return [
+        x
+        for x in xero_invoices
+        if prefix
+        and str(x.get("InvoiceNumber") or "").startswith(prefix)
+        and str(x.get("InvoiceNumber")) not in numbers
+        and x.get("Status") not in GONE
+        and xero_day(x) in wanted
+    ]
+
+
+def strays(
+    xero_invoices: list[dict], prefix: str, days: list[str], numbers: set[str], known: Callable[[list[str]], set[str]]
+) -> pd.DataFrame:
+    """Rows for Xero's live sales invoices under `prefix` dated on `days` that neither the run's documents (`numbers`)
+    nor the state store (`known`: the numbers of a list it maps to a source record) account for."""
+    candidates = _live_under(xero_invoices, prefix, days, numbers)
+    mapped = known([str(x["InvoiceNumber"]) for x in candidates]) if candidates else set()
+    rows = []
+    for x in candidates:
+        if str(x["InvoiceNumber"]) in mapped:
             continue
         total, tax = to_decimal(x.get("Total", 0)), to_decimal(x.get("TotalTax", 0))
         rows.append(
             _row(
                 f"xero:invoice:{x.get('InvoiceID')}",
-                day,
-                number,
+                str(xero_day(x)),
+                x["InvoiceNumber"],
                 Decimal(0),
                 Decimal(0),
                 "in Xero with no source invoice",
@@ -105,16 +118,3 @@ def strays(xero_invoices: list[dict], prefix: str, days: list[str], numbers: set
             )
         )
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def candidate_strays(xero_invoices: list[dict], prefix: str, numbers: set[str]) -> list[str]:
-    """The numbers under `prefix` the run's documents do not account for (to look up in the state store)."""
-    return sorted(
-        {
-            str(x.get("InvoiceNumber"))
-            for x in xero_invoices
-            if prefix
-            and str(x.get("InvoiceNumber") or "").startswith(prefix)
-            and str(x.get("InvoiceNumber")) not in numbers
-        }
-    )

@@ -89,14 +89,14 @@ def route(ledger: dict[str, pd.DataFrame], mapping: Mapping) -> dict[str, dict[s
     )
     contacts = ledger["contacts"]
     referenced = contacts["contact_key"].isin(owners["contact_key"])
+    excluded = ledger["excluded"]
+    excluded_tenant = excluded["record_key"].map(invoice_tenant).fillna(catch_all)
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for tenant in tenants:
         name = tenant.name
         mine = set(invoice_tenant.index[invoice_tenant == name])
         my_notes = set(note_tenant.index[note_tenant == name])
         my_contacts = set(owners.loc[owners["tenant"] == name, "contact_key"])
-        excluded = ledger["excluded"]
-        excluded_tenant = excluded["record_key"].map(invoice_tenant).fillna(catch_all)
         out[name] = {
             **ledger,
             "contacts": contacts[contacts["contact_key"].isin(my_contacts) | ~referenced],
