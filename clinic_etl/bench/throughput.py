@@ -3,8 +3,9 @@ pandera contract validated on the way (as `to_ledger` validates it), in one proc
 
 The ledger is the sandbox practice's own (its six weeks extracted and mapped to the ledger once), repeated with
 fresh keys and numbers until it holds `lines` lines: the mix of services, products, discounts, 3-dp prices, GST and
-GST-free lines, payments and deleted invoices is the practice's. Money stays Decimal (shared objects where the
-copies repeat a value, as repeated prices do). Peak memory is the process's peak resident set (getrusage).
+GST-free lines, payments and deleted invoices is the practice's. Money stays Decimal, and every frame holds one
+object per distinct Decimal and text value, as a source's ledger frames do (`ledger.compact`, which `ledger_frame`
+applies to the rows a source parsed). Peak memory is the process's peak resident set (getrusage).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from clinic_etl.ledger.compact import compact
 from clinic_etl.ledger.models import LEDGER_MODELS
 from clinic_etl.mapping import Mapping
 from clinic_etl.xero.frames import to_xero
@@ -62,14 +64,6 @@ def _shifted(values: pd.Series, copies: int, keyed: bool) -> pd.Series:
     return pd.Series(prefix + numbers.astype(str).astype(object), dtype=object)
 
 
-def _own_decimals(frame: pd.DataFrame) -> None:
-    """Every Decimal of `frame` its own object, as a source's ledger has them (a copy shares none with another)."""
-    for column in frame.columns:
-        values = frame[column].tolist()
-        if values and isinstance(values[0], Decimal):
-            frame[column] = pd.Series([Decimal(str(v)) for v in values], index=frame.index, dtype=object)
-
-
 def repeated(ledger: dict[str, pd.DataFrame], lines: int) -> dict[str, pd.DataFrame]:
     """The ledger repeated (fresh keys, ids and numbers per copy) to exactly `lines` lines."""
     copies = -(-lines // len(ledger["lines"]))
@@ -81,7 +75,7 @@ def repeated(ledger: dict[str, pd.DataFrame], lines: int) -> dict[str, pd.DataFr
             frame[column] = _shifted(base[column], copies, keyed=True)
         for column in ids:
             frame[column] = _shifted(base[column], copies, keyed=False)
-        _own_decimals(frame)
+        compact(frame)  # as `ledger_frame` hands a source's rows on: one object per distinct value
         out[name] = frame
     out["lines"] = out["lines"].iloc[:lines]
     kept = out["invoices"]["invoice_key"].isin(set(out["lines"]["invoice_key"])) | (

@@ -6,44 +6,14 @@ Every source produces these frames; everything after them is shared. Money colum
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-DATE = r"^\d{4}-\d{2}-\d{2}$"
+from clinic_etl.ledger.checks import Text, money_column, positive_column
+from clinic_etl.ledger.compact import compact
+
 KEY = r"^[a-z]+:[a-z_]+:[^\s]+$"
-
-
-def _is_money(value: object) -> bool:
-    return isinstance(value, Decimal) and value.is_finite()
-
-
-# The money checks take the whole column rather than pandera's element_wise (three Python functions per value), and
-# ask each value in C (`Decimal.is_finite` mapped over the column); a column holding anything but Decimals (which
-# that refuses) is checked value by value, with the same answers.
-_ZERO = Decimal(0)
-
-
-def _money_column(series: pd.Series) -> pd.Series:
-    values = series.to_numpy(dtype=object)
-    try:
-        finite = np.fromiter(map(Decimal.is_finite, values), dtype=bool, count=len(values))
-    except TypeError:  # not every value is a Decimal
-        finite = np.array([isinstance(v, Decimal) and v.is_finite() for v in series], dtype=bool)
-    return pd.Series(finite, index=series.index, dtype=bool)
-
-
-def _positive_column(series: pd.Series) -> pd.Series:
-    finite = _money_column(series)
-    if not finite.all():
-        return pd.Series(
-            [isinstance(v, Decimal) and v.is_finite() and v > 0 for v in series], index=series.index, dtype=bool
-        )
-    values = series.to_numpy(dtype=object)
-    return pd.Series(np.fromiter(map(_ZERO.__lt__, values), dtype=bool, count=len(values)), index=series.index)
 
 
 class _Ledger(pa.DataFrameModel):
@@ -54,64 +24,64 @@ class _Ledger(pa.DataFrameModel):
 
 
 class LedgerContact(_Ledger):
-    contact_key: Series[str] = pa.Field(unique=True, str_matches=KEY, description="Source key, e.g. cliniko:patient:12")
-    source_id: Series[str] = pa.Field(description="Id in the source system")
-    first_name: Series[str] = pa.Field(nullable=True, description="Personal data: never logged")
-    last_name: Series[str] = pa.Field(nullable=True, description="Personal data: never logged")
-    email: Series[str] = pa.Field(nullable=True, description="Personal data: never logged")
+    contact_key: Series[Text] = pa.Field(unique=True, matches=KEY, description="Source key, e.g. cliniko:patient:12")
+    source_id: Series[Text] = pa.Field(description="Id in the source system")
+    first_name: Series[Text] = pa.Field(nullable=True, description="Personal data: never logged")
+    last_name: Series[Text] = pa.Field(nullable=True, description="Personal data: never logged")
+    email: Series[Text] = pa.Field(nullable=True, description="Personal data: never logged")
     archived: Series[bool] = pa.Field(
         default=False, description="Archived or deleted at the source: its Xero contact is archived (ARCHIVED)"
     )
 
 
 class LedgerInvoice(_Ledger):
-    invoice_key: Series[str] = pa.Field(unique=True, str_matches=KEY, description="e.g. cliniko:invoice:108")
-    source_id: Series[str]
-    number: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200}, description="Source number")
-    issue_date: Series[str] = pa.Field(str_matches=DATE)
-    contact_key: Series[str] = pa.Field(str_matches=KEY)
-    business_id: Series[str] = pa.Field(nullable=True)
-    practitioner_id: Series[str] = pa.Field(nullable=True)
-    status: Series[str] = pa.Field(
+    invoice_key: Series[Text] = pa.Field(unique=True, matches=KEY, description="e.g. cliniko:invoice:108")
+    source_id: Series[Text]
+    number: Series[Text] = pa.Field(str_length={"min_value": 1, "max_value": 200}, description="Source number")
+    issue_date: Series[Text] = pa.Field(iso_date=())
+    contact_key: Series[Text] = pa.Field(matches=KEY)
+    business_id: Series[Text] = pa.Field(nullable=True)
+    practitioner_id: Series[Text] = pa.Field(nullable=True)
+    status: Series[Text] = pa.Field(
         isin=["draft", "open", "paid", "closed", "deleted"],
         description="draft: not yet approved at the source (Xero DRAFT, or kept out by a rule); closed: settled at the"
         " source without a payment the API shows (Cliniko 30 Closed): listed with a payment of its total, which the"
         " mapping's rules.closed_invoices keeps or turns into a write-off; deleted: deleted or voided at the source",
     )
-    day: Series[str] = pa.Field(
-        str_matches=DATE,
+    day: Series[Text] = pa.Field(
+        iso_date=(),
         description="The day of the run's window the record is synced for: its issue date when that is in the"
         " window, else the local day of its latest change (clamped to the window)",
     )
     total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp")
     tax_total: Series[object] = pa.Field(description="Tax, Decimal")
-    url: Series[str] = pa.Field(nullable=True, description="Link back to the source record")
-    bill_to: Series[str] = pa.Field(
+    url: Series[Text] = pa.Field(nullable=True, description="Link back to the source record")
+    bill_to: Series[Text] = pa.Field(
         nullable=True, description="Who the invoice is billed to, as the source says (personal data: rules only)"
     )
 
     @pa.check("total", "tax_total")
     def _money(cls, series: pd.Series) -> pd.Series:
-        return _money_column(series)
+        return money_column(series)
 
 
 class LedgerLine(_Ledger):
-    invoice_key: Series[str] = pa.Field(str_matches=KEY)
+    invoice_key: Series[Text] = pa.Field(matches=KEY)
     line_no: Series[int] = pa.Field(ge=1)
-    source_id: Series[str]
-    description: Series[str] = pa.Field(str_length={"min_value": 1})
-    item_code: Series[str] = pa.Field(nullable=True)
+    source_id: Series[Text]
+    description: Series[Text] = pa.Field(str_length={"min_value": 1})
+    item_code: Series[Text] = pa.Field(nullable=True)
     quantity: Series[object] = pa.Field(description="Decimal quantity")
     unit_price: Series[object] = pa.Field(description="Unit price excluding tax, Decimal")
     tax_rate: Series[object] = pa.Field(description="Percent, Decimal")
-    tax_name: Series[str] = pa.Field(nullable=True)
+    tax_name: Series[Text] = pa.Field(nullable=True)
     discount: Series[object] = pa.Field(description="Discount including tax, Decimal")
     total: Series[object] = pa.Field(description="Line total including tax after discount, Decimal")
     tax: Series[object] = pa.Field(description="Tax inside `total`, Decimal (may carry 3 dp)")
 
     @pa.check("quantity", "unit_price", "tax_rate", "discount", "total", "tax")
     def _money(cls, series: pd.Series) -> pd.Series:
-        return _money_column(series)
+        return money_column(series)
 
 
 class LedgerPayment(_Ledger):
@@ -119,30 +89,30 @@ class LedgerPayment(_Ledger):
     payments: a payment the state store holds for an invoice of the ledger and that is not listed here (deleted,
     voided or edited away at the source) is taken off in Xero."""
 
-    payment_key: Series[str] = pa.Field(unique=True, str_matches=KEY)
-    invoice_key: Series[str] = pa.Field(str_matches=KEY)
-    date: Series[str] = pa.Field(str_matches=DATE, description="The local day the money was received")
-    day: Series[str] = pa.Field(str_matches=DATE, description="The day of the run's window it is synced for")
+    payment_key: Series[Text] = pa.Field(unique=True, matches=KEY)
+    invoice_key: Series[Text] = pa.Field(matches=KEY)
+    date: Series[Text] = pa.Field(iso_date=(), description="The local day the money was received")
+    day: Series[Text] = pa.Field(iso_date=(), description="The day of the run's window it is synced for")
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
     @pa.check("amount")
     def _positive(cls, series: pd.Series) -> pd.Series:
-        return _positive_column(series)
+        return positive_column(series)
 
 
 class LedgerCreditNote(_Ledger):
     """A credit issued to a contact (Clio: a credit memo), one amount; applied to invoices by allocations, or
     refunded."""
 
-    credit_note_key: Series[str] = pa.Field(unique=True, str_matches=KEY, description="e.g. clio:credit_memo:7")
-    source_id: Series[str]
-    number: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200}, description="Credit note number")
-    issue_date: Series[str] = pa.Field(str_matches=DATE)
-    contact_key: Series[str] = pa.Field(str_matches=KEY)
-    status: Series[str] = pa.Field(isin=["open", "deleted"], description="deleted: voided or deleted at the source")
-    day: Series[str] = pa.Field(str_matches=DATE, description="As for invoices")
-    description: Series[str] = pa.Field(str_length={"min_value": 1}, description="The credit note's one line")
-    kind: Series[str] = pa.Field(
+    credit_note_key: Series[Text] = pa.Field(unique=True, matches=KEY, description="e.g. clio:credit_memo:7")
+    source_id: Series[Text]
+    number: Series[Text] = pa.Field(str_length={"min_value": 1, "max_value": 200}, description="Credit note number")
+    issue_date: Series[Text] = pa.Field(iso_date=())
+    contact_key: Series[Text] = pa.Field(matches=KEY)
+    status: Series[Text] = pa.Field(isin=["open", "deleted"], description="deleted: voided or deleted at the source")
+    day: Series[Text] = pa.Field(iso_date=(), description="As for invoices")
+    description: Series[Text] = pa.Field(str_length={"min_value": 1}, description="The credit note's one line")
+    kind: Series[Text] = pa.Field(
         isin=["credit", "write_off"], nullable=True, description="write_off: booked to the bad-debt account"
     )
     total: Series[object] = pa.Field(description="Total including tax, Decimal, 2 dp, > 0")
@@ -150,47 +120,47 @@ class LedgerCreditNote(_Ledger):
 
     @pa.check("total", "tax_total")
     def _money(cls, series: pd.Series) -> pd.Series:
-        return _money_column(series)
+        return money_column(series)
 
 
 class LedgerCreditAllocation(_Ledger):
     """Part of a credit note applied to an invoice. For every credit note of the ledger, its rows here are all of its
     live allocations (as for payments)."""
 
-    allocation_key: Series[str] = pa.Field(unique=True, str_matches=KEY)
-    credit_note_key: Series[str] = pa.Field(str_matches=KEY)
-    invoice_key: Series[str] = pa.Field(str_matches=KEY)
-    date: Series[str] = pa.Field(str_matches=DATE)
-    day: Series[str] = pa.Field(str_matches=DATE)
+    allocation_key: Series[Text] = pa.Field(unique=True, matches=KEY)
+    credit_note_key: Series[Text] = pa.Field(matches=KEY)
+    invoice_key: Series[Text] = pa.Field(matches=KEY)
+    date: Series[Text] = pa.Field(iso_date=())
+    day: Series[Text] = pa.Field(iso_date=())
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
     @pa.check("amount")
     def _positive(cls, series: pd.Series) -> pd.Series:
-        return _positive_column(series)
+        return positive_column(series)
 
 
 class LedgerRefund(_Ledger):
     """Money paid back to the contact out of a credit note's unapplied balance. For every credit note of the
     ledger, its rows here are all of its live refunds."""
 
-    refund_key: Series[str] = pa.Field(unique=True, str_matches=KEY)
-    credit_note_key: Series[str] = pa.Field(str_matches=KEY)
-    date: Series[str] = pa.Field(str_matches=DATE)
-    day: Series[str] = pa.Field(str_matches=DATE)
+    refund_key: Series[Text] = pa.Field(unique=True, matches=KEY)
+    credit_note_key: Series[Text] = pa.Field(matches=KEY)
+    date: Series[Text] = pa.Field(iso_date=())
+    day: Series[Text] = pa.Field(iso_date=())
     amount: Series[object] = pa.Field(description="Decimal, > 0")
 
     @pa.check("amount")
     def _positive(cls, series: pd.Series) -> pd.Series:
-        return _positive_column(series)
+        return positive_column(series)
 
 
 class LedgerExcluded(_Ledger):
     """Source records a named rule keeps out of Xero (e.g. trust money, unapproved bills): accounted for in the
     run's counts and the reconciliation, never silent. Ids and amounts only."""
 
-    record_key: Series[str] = pa.Field(str_matches=KEY, description="e.g. clio:allocation:88")
-    day: Series[str] = pa.Field(str_matches=DATE)
-    rule: Series[str] = pa.Field(str_length={"min_value": 1}, description="The rule's name, e.g. trust")
+    record_key: Series[Text] = pa.Field(matches=KEY, description="e.g. clio:allocation:88")
+    day: Series[Text] = pa.Field(iso_date=())
+    rule: Series[Text] = pa.Field(str_length={"min_value": 1}, description="The rule's name, e.g. trust")
     amount: Series[object] = pa.Field(nullable=True, description="Decimal money the record carries, if any")
 
 
@@ -207,8 +177,9 @@ LEDGER_MODELS: dict[str, type[_Ledger]] = {
 
 
 def ledger_frame(name: str, rows: list[dict] | None = None) -> pd.DataFrame:
-    """One ledger frame from row dicts, with exactly its model's columns (empty when `rows` is)."""
-    frame = pd.DataFrame(rows or [], columns=list(LEDGER_MODELS[name].to_schema().columns))
+    """One ledger frame from row dicts, with exactly its model's columns (empty when `rows` is), one object per
+    distinct Decimal and text value (`compact`)."""
+    frame = compact(pd.DataFrame(rows or [], columns=list(LEDGER_MODELS[name].to_schema().columns)))
     if name == "contacts":
         frame["archived"] = frame["archived"].eq(True)  # absent: not archived
     if name == "lines":

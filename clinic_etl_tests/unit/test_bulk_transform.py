@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clinic_etl.ledger import models, money
+from clinic_etl.ledger import money
 from clinic_etl.ledger.models import complete, ledger_frame
 from clinic_etl.ledger.rules import apply_rules
 from clinic_etl.mapping import Mapping
@@ -65,24 +65,6 @@ def test_fits_and_json_forms_agree_with_clean_and_json():
         assert (fits is None and all(expected)) or (fits is not None and fits.tolist() == expected), values
         form, column = document_hash._json_form(values)
         assert [form % v for v in column] == [json.dumps(v) for v in values]
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        [D("1"), D("-1"), D("0"), D("-0"), D("NaN"), D("Infinity"), D("sNaN"), None, 1.5, "x", float("nan"), 3],
-        [D("1"), D("2.50")],
-        [],
-        [D("-Infinity")],
-        [1.0, 2.0],
-    ],
-)
-def test_money_checks_answer_value_by_value(values):
-    series = pd.Series(values, dtype=object, index=[10 + n for n in range(len(values))])
-    finite = [isinstance(v, D) and v.is_finite() for v in values]
-    assert models._money_column(series).tolist() == finite
-    assert models._positive_column(series).tolist() == [f and v > 0 for f, v in zip(finite, values, strict=True)]
-    assert models._money_column(series).index.equals(series.index)
 
 
 ORG = XeroOrg(

@@ -17,6 +17,7 @@ from decimal import Decimal
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from clinic_etl.ledger.checks import Text
 from clinic_etl.ledger.money import plain_decimal
 from clinic_etl.sources.raw import LIST, OBJECT
 
@@ -100,21 +101,21 @@ class _Raw(pa.DataFrameModel):
 
 
 class RawInvoice(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    number: Series[str]
-    issue_date: Series[str]
-    status: Series[str]
-    total_amount: Series[str]
-    tax_amount: Series[str]
-    net_amount: Series[str] | None = pa.Field(nullable=True)
-    patient_id: Series[str]
-    business_id: Series[str] = pa.Field(nullable=True)
-    practitioner_id: Series[str] = pa.Field(nullable=True)
-    closed_at: Series[str] = pa.Field(nullable=True)
-    archived_at: Series[str] = pa.Field(nullable=True)
-    deleted_at: Series[str] = pa.Field(nullable=True)
-    updated_at: Series[str]
-    invoice_to: Series[str] | None = pa.Field(nullable=True, description="Bill-to text: personal data, never logged")
+    id: Series[Text] = pa.Field(unique=True)
+    number: Series[Text]
+    issue_date: Series[Text]
+    status: Series[Text]
+    total_amount: Series[Text]
+    tax_amount: Series[Text]
+    net_amount: Series[Text] | None = pa.Field(nullable=True)
+    patient_id: Series[Text]
+    business_id: Series[Text] = pa.Field(nullable=True)
+    practitioner_id: Series[Text] = pa.Field(nullable=True)
+    closed_at: Series[Text] = pa.Field(nullable=True)
+    archived_at: Series[Text] = pa.Field(nullable=True)
+    deleted_at: Series[Text] = pa.Field(nullable=True)
+    updated_at: Series[Text]
+    invoice_to: Series[Text] | None = pa.Field(nullable=True, description="Bill-to text: personal data, never logged")
 
     @pa.check("id", "patient_id", "business_id", "practitioner_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -174,17 +175,17 @@ class RawInvoice(_Raw):
 
 
 class RawInvoiceItem(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    invoice_id: Series[str]
-    name: Series[str] = pa.Field(nullable=True)
-    code: Series[str] = pa.Field(nullable=True)
-    quantity: Series[str]
-    unit_price: Series[str]
-    discounted_amount: Series[str] = pa.Field(nullable=True)
-    net_price: Series[str]
-    tax_name: Series[str] | None = pa.Field(nullable=True)
-    tax_rate: Series[str] = pa.Field(nullable=True)
-    total_including_tax: Series[str]
+    id: Series[Text] = pa.Field(unique=True)
+    invoice_id: Series[Text]
+    name: Series[Text] = pa.Field(nullable=True)
+    code: Series[Text] = pa.Field(nullable=True)
+    quantity: Series[Text]
+    unit_price: Series[Text]
+    discounted_amount: Series[Text] = pa.Field(nullable=True)
+    net_price: Series[Text]
+    tax_name: Series[Text] | None = pa.Field(nullable=True)
+    tax_rate: Series[Text] = pa.Field(nullable=True)
+    total_including_tax: Series[Text]
 
     @pa.check("id", "invoice_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -256,11 +257,11 @@ class RawInvoiceItem(_Raw):
 
 
 class RawPatient(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    first_name: Series[str] = pa.Field(nullable=True)
-    last_name: Series[str] = pa.Field(nullable=True)
-    email: Series[str] = pa.Field(nullable=True)
-    concession_type_id: Series[str] | None = pa.Field(nullable=True, description="Appointments mode only")
+    id: Series[Text] = pa.Field(unique=True)
+    first_name: Series[Text] = pa.Field(nullable=True)
+    last_name: Series[Text] = pa.Field(nullable=True)
+    email: Series[Text] = pa.Field(nullable=True)
+    concession_type_id: Series[Text] | None = pa.Field(nullable=True, description="Appointments mode only")
 
     @pa.check("id", "concession_type_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -294,18 +295,18 @@ _FLAGS = frozenset({"True", "False"})  # a JSON boolean as the extract writes it
 class RawAppointment(_Raw):
     """An individual appointment (APPOINTMENTS §2.1), as far as invoicing it needs."""
 
-    id: Series[str] = pa.Field(unique=True)
-    ends_at: Series[str]
-    cancelled_at: Series[str] = pa.Field(nullable=True)
-    archived_at: Series[str] = pa.Field(nullable=True)
-    deleted_at: Series[str] = pa.Field(nullable=True)
-    updated_at: Series[str]
-    did_not_arrive: Series[str] = pa.Field(nullable=True)
-    patient_arrived: Series[str] = pa.Field(nullable=True)
-    patient_id: Series[str]
-    business_id: Series[str] = pa.Field(nullable=True)
-    practitioner_id: Series[str] = pa.Field(nullable=True)
-    appointment_type_id: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    ends_at: Series[Text]
+    cancelled_at: Series[Text] = pa.Field(nullable=True)
+    archived_at: Series[Text] = pa.Field(nullable=True)
+    deleted_at: Series[Text] = pa.Field(nullable=True)
+    updated_at: Series[Text]
+    did_not_arrive: Series[Text] = pa.Field(nullable=True)
+    patient_arrived: Series[Text] = pa.Field(nullable=True)
+    patient_id: Series[Text]
+    business_id: Series[Text] = pa.Field(nullable=True)
+    practitioner_id: Series[Text] = pa.Field(nullable=True)
+    appointment_type_id: Series[Text] = pa.Field(nullable=True)
 
     @pa.check(
         "id", "patient_id", "business_id", "practitioner_id", "appointment_type_id", element_wise=True, error=NOT_AN_ID
@@ -337,8 +338,8 @@ class RawAppointment(_Raw):
 
 
 class RawAppointmentType(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    billable_item_id: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    billable_item_id: Series[Text] = pa.Field(nullable=True)
 
     @pa.check("id", "billable_item_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -352,13 +353,13 @@ class RawAppointmentType(_Raw):
 class RawTypeItem(_Raw):
     """An appointment type's billable item (portal: Appointment-Type-Billable-Item)."""
 
-    id: Series[str] = pa.Field(unique=True)
-    appointment_type_id: Series[str]
-    billable_item_id: Series[str]
-    quantity: Series[str]
-    discount_percentage: Series[str] = pa.Field(nullable=True)
-    discounted_amount: Series[str] = pa.Field(nullable=True)
-    is_monetary_discount: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    appointment_type_id: Series[Text]
+    billable_item_id: Series[Text]
+    quantity: Series[Text]
+    discount_percentage: Series[Text] = pa.Field(nullable=True)
+    discounted_amount: Series[Text] = pa.Field(nullable=True)
+    is_monetary_discount: Series[Text] = pa.Field(nullable=True)
 
     @pa.check("id", "appointment_type_id", "billable_item_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -394,11 +395,11 @@ class RawTypeItem(_Raw):
 
 
 class RawBillableItem(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    name: Series[str] = pa.Field(nullable=True)
-    item_code: Series[str] = pa.Field(nullable=True)
-    price: Series[str]
-    tax_id: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    name: Series[Text] = pa.Field(nullable=True)
+    item_code: Series[Text] = pa.Field(nullable=True)
+    price: Series[Text]
+    tax_id: Series[Text] = pa.Field(nullable=True)
 
     @pa.check("id", "tax_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:
@@ -434,10 +435,10 @@ class RawBillableItem(_Raw):
 
 
 class RawConcessionPrice(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    billable_item_id: Series[str]
-    concession_type_id: Series[str]
-    price: Series[str] = pa.Field(nullable=True, description="null: the billable item's own price applies")
+    id: Series[Text] = pa.Field(unique=True)
+    billable_item_id: Series[Text]
+    concession_type_id: Series[Text]
+    price: Series[Text] = pa.Field(nullable=True, description="null: the billable item's own price applies")
 
     @pa.check("id", "billable_item_id", "concession_type_id", element_wise=True, error=NOT_AN_ID)
     def _numeric_id(cls, value: object) -> bool:

@@ -32,6 +32,7 @@ from decimal import Decimal
 import pandas as pd
 import pandera.pandas as pa
 
+from clinic_etl.ledger.compact import compact
 from clinic_etl.ledger.models import LEDGER_MODELS, complete, ledger_frame
 from clinic_etl.ledger.money import cents, places, to_decimal
 from clinic_etl.ledger.quarantine import no_rejects, placed, record_name, rejects, source_id_of, validate_rows
@@ -201,7 +202,7 @@ class _Billed:
 
 def _as_ledger(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """A frame as the ledger frame `name` (its model's columns, in order), without going through row dicts."""
-    out = frame.reindex(columns=ledger_frame(name).columns).reset_index(drop=True)
+    out = compact(frame.reindex(columns=ledger_frame(name).columns).reset_index(drop=True))
     return out.astype({"line_no": "int64"}) if name == "lines" else out
 
 

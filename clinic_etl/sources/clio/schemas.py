@@ -19,6 +19,7 @@ from decimal import Decimal
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from clinic_etl.ledger.checks import Text
 from clinic_etl.ledger.money import places, plain_decimal
 from clinic_etl.sources.cliniko.schemas import MAX_MONEY_DIGITS, YEARS, instant, is_real_date
 from clinic_etl.sources.clio.client import is_id
@@ -81,25 +82,25 @@ class _Raw(pa.DataFrameModel):
 
 
 class RawBill(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    number: Series[str]
-    state: Series[str] = pa.Field(isin=list(STATES))
-    kind: Series[str] = pa.Field(isin=list(KINDS))
-    issued_at: Series[str] = pa.Field(nullable=True)
-    tax_rate: Series[str] = pa.Field(nullable=True)
-    secondary_tax_rate: Series[str] = pa.Field(nullable=True)
-    sub_total: Series[str]
-    tax_sum: Series[str] = pa.Field(nullable=True)
-    secondary_tax_sum: Series[str] = pa.Field(nullable=True)
-    total_tax: Series[str]
-    total: Series[str]
-    due: Series[str] = pa.Field(nullable=True)
-    balance: Series[str]
-    interest_total: Series[str] = pa.Field(nullable=True)
-    created_at: Series[str]
-    updated_at: Series[str]
-    client_id: Series[str]
-    currency_code: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    number: Series[Text]
+    state: Series[Text] = pa.Field(isin=list(STATES))
+    kind: Series[Text] = pa.Field(isin=list(KINDS))
+    issued_at: Series[Text] = pa.Field(nullable=True)
+    tax_rate: Series[Text] = pa.Field(nullable=True)
+    secondary_tax_rate: Series[Text] = pa.Field(nullable=True)
+    sub_total: Series[Text]
+    tax_sum: Series[Text] = pa.Field(nullable=True)
+    secondary_tax_sum: Series[Text] = pa.Field(nullable=True)
+    total_tax: Series[Text]
+    total: Series[Text]
+    due: Series[Text] = pa.Field(nullable=True)
+    balance: Series[Text]
+    interest_total: Series[Text] = pa.Field(nullable=True)
+    created_at: Series[Text]
+    updated_at: Series[Text]
+    client_id: Series[Text]
+    currency_code: Series[Text] = pa.Field(nullable=True)
 
     @pa.check("id", "client_id", element_wise=True, error=NOT_AN_ID)
     def _ids(cls, value: object) -> bool:
@@ -186,20 +187,20 @@ class RawBill(_Raw):
 
 
 class RawLineItem(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    bill_id: Series[str]
-    type: Series[str] = pa.Field(isin=list(LINE_TYPES))
-    kind: Series[str] = pa.Field(isin=list(LINE_KINDS))
-    description: Series[str] = pa.Field(nullable=True)
-    price: Series[str]
-    quantity: Series[str]
-    sub_total: Series[str] = pa.Field(nullable=True)
-    tax: Series[str] = pa.Field(nullable=True)
-    secondary_tax: Series[str] = pa.Field(nullable=True)
-    total: Series[str]
-    taxable: Series[str] = pa.Field(nullable=True)
-    secondary_taxable: Series[str] = pa.Field(nullable=True)
-    group_ordering: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    bill_id: Series[Text]
+    type: Series[Text] = pa.Field(isin=list(LINE_TYPES))
+    kind: Series[Text] = pa.Field(isin=list(LINE_KINDS))
+    description: Series[Text] = pa.Field(nullable=True)
+    price: Series[Text]
+    quantity: Series[Text]
+    sub_total: Series[Text] = pa.Field(nullable=True)
+    tax: Series[Text] = pa.Field(nullable=True)
+    secondary_tax: Series[Text] = pa.Field(nullable=True)
+    total: Series[Text]
+    taxable: Series[Text] = pa.Field(nullable=True)
+    secondary_taxable: Series[Text] = pa.Field(nullable=True)
+    group_ordering: Series[Text] = pa.Field(nullable=True)
 
     @pa.check("id", "bill_id", element_wise=True, error=NOT_AN_ID)
     def _ids(cls, value: object) -> bool:
@@ -252,18 +253,18 @@ class RawLineItem(_Raw):
 
 
 class RawAllocation(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    date: Series[str]
-    amount: Series[str]
-    voided_at: Series[str] = pa.Field(nullable=True)
-    created_at: Series[str]
-    updated_at: Series[str]
-    parent_id: Series[str]
-    parent_type: Series[str] = pa.Field(isin=list(PARENT_TYPES))
-    bill_id: Series[str]
-    contact_id: Series[str] = pa.Field(nullable=True)
-    source_bank_account_id: Series[str] = pa.Field(nullable=True)
-    destination_bank_account_id: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    date: Series[Text]
+    amount: Series[Text]
+    voided_at: Series[Text] = pa.Field(nullable=True)
+    created_at: Series[Text]
+    updated_at: Series[Text]
+    parent_id: Series[Text]
+    parent_type: Series[Text] = pa.Field(isin=list(PARENT_TYPES))
+    bill_id: Series[Text]
+    contact_id: Series[Text] = pa.Field(nullable=True)
+    source_bank_account_id: Series[Text] = pa.Field(nullable=True)
+    destination_bank_account_id: Series[Text] = pa.Field(nullable=True)
 
     @pa.check(
         "id",
@@ -304,13 +305,13 @@ class RawAllocation(_Raw):
 
 
 class RawCreditMemo(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    date: Series[str]
-    amount: Series[str]
-    description: Series[str] = pa.Field(nullable=True)
-    voided_at: Series[str] = pa.Field(nullable=True)
-    updated_at: Series[str]
-    contact_id: Series[str]
+    id: Series[Text] = pa.Field(unique=True)
+    date: Series[Text]
+    amount: Series[Text]
+    description: Series[Text] = pa.Field(nullable=True)
+    voided_at: Series[Text] = pa.Field(nullable=True)
+    updated_at: Series[Text]
+    contact_id: Series[Text]
 
     @pa.check("id", "contact_id", element_wise=True, error=NOT_AN_ID)
     def _ids(cls, value: object) -> bool:
@@ -352,13 +353,13 @@ class RawCreditMemo(_Raw):
 class RawRefund(_Raw):
     """A bank transaction of type Refund (the extract keeps no other kind)."""
 
-    id: Series[str] = pa.Field(unique=True)
-    bank_account_id: Series[str]
-    date: Series[str]
-    amount: Series[str]
-    funds_out: Series[str] = pa.Field(nullable=True)
-    updated_at: Series[str]
-    client_id: Series[str]
+    id: Series[Text] = pa.Field(unique=True)
+    bank_account_id: Series[Text]
+    date: Series[Text]
+    amount: Series[Text]
+    funds_out: Series[Text] = pa.Field(nullable=True)
+    updated_at: Series[Text]
+    client_id: Series[Text]
 
     @pa.check("id", "bank_account_id", "client_id", element_wise=True, error=NOT_AN_ID)
     def _ids(cls, value: object) -> bool:
@@ -388,8 +389,8 @@ class RawRefund(_Raw):
 
 
 class RawBankAccount(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    type: Series[str]
+    id: Series[Text] = pa.Field(unique=True)
+    type: Series[Text]
 
     @pa.check("id", element_wise=True, error=NOT_AN_ID)
     def _ids(cls, value: object) -> bool:
@@ -401,12 +402,12 @@ class RawBankAccount(_Raw):
 
 
 class RawContact(_Raw):
-    id: Series[str] = pa.Field(unique=True)
-    type: Series[str] = pa.Field(isin=list(CONTACT_TYPES))
-    name: Series[str] = pa.Field(nullable=True)
-    first_name: Series[str] = pa.Field(nullable=True)
-    last_name: Series[str] = pa.Field(nullable=True)
-    primary_email_address: Series[str] = pa.Field(nullable=True)
+    id: Series[Text] = pa.Field(unique=True)
+    type: Series[Text] = pa.Field(isin=list(CONTACT_TYPES))
+    name: Series[Text] = pa.Field(nullable=True)
+    first_name: Series[Text] = pa.Field(nullable=True)
+    last_name: Series[Text] = pa.Field(nullable=True)
+    primary_email_address: Series[Text] = pa.Field(nullable=True)
 
     @pa.check("id", element_wise=True, error=NOT_AN_ID)
     def _ids(cls, value: object) -> bool:
