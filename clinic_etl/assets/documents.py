@@ -58,7 +58,8 @@ def checked_charts(
     charts, created = {}, {}
     for org in orgs:
         client = xero.client(store, org.tenant_id)
-        charts[org.name], made = create_missing(client, org.mapping, xero.org(store, org.tenant_id))
+        chart = xero.org(store, org.tenant_id, tracking=bool(org.mapping.tracking))
+        charts[org.name], made = create_missing(client, org.mapping, chart)
         if made:
             created[org.name] = [f"{category}: {option}" for category, option in made]
     for org in orgs:

@@ -10,7 +10,7 @@ from clinic_etl.resources import MappingResource, StateStoreResource, XeroResour
 from clinic_etl.store import StateStore
 from clinic_etl.xero.client import XeroClient
 from clinic_etl.xero.prove_source import strays, unaccounted
-from clinic_etl.xero.reconcile import by_day, reconcile, reconcile_credit_notes, summary
+from clinic_etl.xero.reconcile import beyond_the_dated_read, by_day, reconcile, reconcile_credit_notes, summary
 from clinic_etl.xero.repair import mark_for_rewrite
 from clinic_etl.xero.summary_reconcile import prove_summaries
 from clinic_etl.xero.tenants import Organisation, organisations, route
@@ -113,9 +113,13 @@ def prove_tenant(
     waiting: list,
 ) -> tuple[pd.DataFrame, list]:
     """One organisation's proof over the window, and what it marks to be written again (edited in Xero by hand)."""
-    numbers = list(documents["invoices"]["InvoiceNumber"])
+    numbers, tenant = list(documents["invoices"]["InvoiceNumber"]), client.tenant_id
     held = held_documents(waiting, documents)
-    invoices = client.invoices_by_number(numbers, dated=(window.first, window.last), all_dated=True)
+    invoices = client.invoices_by_number(
+        beyond_the_dated_read(documents["invoices"], window, store.get_records_by_number(tenant, "invoice", numbers)),
+        dated=(window.first, window.last),
+        all_dated=True,
+    )
     summary_mode = org.mapping.mode == "summary"
     if summary_mode:  # each summary against the source invoices it stands for
         result = prove_summaries(documents, ledger, org.mapping, invoices, held)

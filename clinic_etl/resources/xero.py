@@ -84,15 +84,16 @@ class XeroResource(dg.ConfigurableResource):
             self._clients[tenant] = client
         return self._clients[tenant]
 
-    def org(self, store: StateStore, tenant_id: str | None = None) -> XeroOrg:
-        """The organisation's accounts, tax rates and tracking categories, read once per run."""
+    def org(self, store: StateStore, tenant_id: str | None = None, *, tracking: bool = True) -> XeroOrg:
+        """The organisation's accounts, tax rates, tracking categories and lock dates, read once per run. `tracking`
+        False (a mapping that names no tracking category): its categories are not read, a call saved every run."""
         tenant = tenant_id or self.tenant_id
         if tenant not in self._orgs:
             client = self.client(store, tenant)
             self._orgs[tenant] = XeroOrg.from_api(
                 client.get("Accounts").get("Accounts", []),
                 client.get("TaxRates").get("TaxRates", []),
-                client.get("TrackingCategories").get("TrackingCategories", []),
+                client.get("TrackingCategories").get("TrackingCategories", []) if tracking else [],
                 (client.get("Organisation").get("Organisations") or [{}])[0],
             )
         return self._orgs[tenant]

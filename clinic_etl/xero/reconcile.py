@@ -9,11 +9,13 @@ In total: the sum of source totals against the sum of Xero totals. Any differenc
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 
 import pandas as pd
 
 from clinic_etl.ledger.money import cents, to_decimal
+from clinic_etl.partitions import SyncWindow
 
 COLUMNS = [
     "invoice_key",
@@ -210,3 +212,15 @@ def summary(result: pd.DataFrame) -> dict[str, object]:
         "source_paid": str(cents(sum(live["expected_paid"], Decimal(0)))),
         "xero_paid": str(cents(sum((v for v in live["xero_paid"] if v is not None), Decimal(0)))),
     }
+
+
+def beyond_the_dated_read(invoices: pd.DataFrame, window: SyncWindow, recorded: Collection[str]) -> list[str]:
+    """The numbers of `invoices` (documents) that reading the window's invoices back by date may miss, to be read by
+    number: those dated outside the window, and those the state store knows (`recorded`: written or about to be,
+    under any key), which Xero may hold under another date (edited there by hand). Any other one was never written
+    by this project, so Xero holds it dated in the window or not at all (a deleted or held-back invoice of a first
+    run: reading it by number would cost a call to learn that it is absent)."""
+    dates = invoices["Date"].astype(str)
+    outside = (dates < window.first.isoformat()) | (dates > window.last.isoformat())
+    known = invoices["InvoiceNumber"].isin(list(recorded))
+    return list(invoices.loc[outside | known, "InvoiceNumber"])

@@ -41,6 +41,7 @@ def test_fourteen_days_in_one_run_reconcile_day_by_day_and_rerun_writes_nothing(
     reads = result.asset_materializations_for_node("xero_reconciliation")
     run_figures = next(m for m in reads if m.partition is None or "run_api_calls" in m.metadata)
     assert run_figures.metadata["run_api_calls"].value <= 3, run_figures.metadata["run_api_calls"]
+    assert not [c for c in calls if c.startswith("GET") and "TrackingCategories" in c]  # the mapping names none
 
     again = sandbox.sync(FIRST, until=LAST)
     assert again.success and checks(again)["xero_matches_source"]
@@ -49,6 +50,19 @@ def test_fourteen_days_in_one_run_reconcile_day_by_day_and_rerun_writes_nothing(
     assert {c: n for c, n in after.items() if "api.xro" in c and not c.startswith("GET")} == {
         c: n for c, n in calls.items() if "api.xro" in c and not c.startswith("GET")
     }
+
+
+def test_a_first_backfill_reads_its_invoices_back_in_one_call(sandbox, practice):
+    """From the practice's first day nothing is dated before the window, and the invoices deleted at the source
+    before they were ever written (three of them here) are not asked for by number: Xero cannot hold them."""
+    first, last = "2026-09-28", "2026-10-06"
+    deleted = [i for i in practice.invoices if i.get("deleted_at") and first <= i["issue_date"] <= last]
+    assert len(deleted) == 3
+    result = sandbox.sync(first, until=last)
+    assert result.success and checks(result)["xero_matches_source"]
+    reads = result.asset_materializations_for_node("xero_reconciliation")
+    run_figures = next(m for m in reads if m.partition is None or "run_api_calls" in m.metadata)
+    assert run_figures.metadata["run_api_calls"].value == 1, run_figures.metadata["run_api_calls"]
 
 
 def test_a_day_of_the_range_rerun_alone_writes_nothing(sandbox):

@@ -89,3 +89,22 @@ def test_a_xero_invoice_under_the_prefix_with_no_source_is_a_mismatch():
     assert sorted(asked) == ["CLK-77", "CLK-99"]  # only live ones of the day under the prefix go to the store
     assert list(stray["InvoiceNumber"]) == ["CLK-99"]
     assert stray["problem"].iloc[0] == "in Xero with no source invoice" and stray["xero_total"].iloc[0] == D("55.00")
+
+
+def test_only_invoices_the_dated_read_may_miss_are_read_by_number():
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from clinic_etl.partitions import SyncWindow
+    from clinic_etl.xero.reconcile import beyond_the_dated_read
+
+    window = SyncWindow(date(2026, 10, 1), date(2026, 10, 31), ZoneInfo("Australia/Sydney"))
+    documents = pd.DataFrame(
+        {
+            "InvoiceNumber": ["CLK-1", "CLK-2", "CLK-3", "CLK-4", "CLK-5"],
+            "Date": ["2026-09-30", "2026-10-01", "2026-10-31", "2026-11-01", "2026-10-14"],
+        }
+    )
+    # dated before and after the window: by number; dated in it: only when the state store knows the number
+    assert beyond_the_dated_read(documents, window, {"CLK-5": []}) == ["CLK-1", "CLK-4", "CLK-5"]
+    assert beyond_the_dated_read(documents, window, {}) == ["CLK-1", "CLK-4"]
