@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clinic_etl.bench.limits import CLINIKO, XERO, XERO_SMALLEST_TIER_DAY, lower_bound
+from clinic_etl.sources.cliniko.client import MAX_IN_FLIGHT
 
 TIME_SCALE = "time scale"
 PER_INVOICE_BACKFILL = "xero calls per invoice, month backfill"
@@ -151,7 +152,7 @@ def clinic(out: Print, title: str, scale: float, b: dict, rerun: dict, daily: di
         out,
         CLINIKO_PER_100,
         f"{100 * c / max(b['extracted'], 1):.2f} ({c} requests for {b['extracted']:,} records, 100 a page, "
-        "one request at a time, within the 200/min budget)",
+        f"up to {MAX_IN_FLIGHT} lists read at once, within the 200/min budget)",
     )
     xero_bound = lower_bound(x["limited"], XERO, scale)
     cliniko_bound = lower_bound(c, CLINIKO, scale)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -76,6 +77,7 @@ class ApiClient:
         self._clock = clock
         self.max_retries = max_retries
         self.calls = 0  # requests actually sent, retries included (for benchmarks and tests)
+        self._counting = threading.Lock()  # a client may send from several threads (ClinikoClient.lists)
 
     def close(self) -> None:
         self._http.close()
@@ -154,7 +156,8 @@ class ApiClient:
         if self._budget is not None:
             self._budget.acquire(self.budget_key)
         merged = {**self._request_headers(), **(headers or {})}
-        self.calls += 1
+        with self._counting:
+            self.calls += 1
         try:
             response = self._http.request(method, url, headers=merged, **kwargs)
         except httpx.TransportError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import threading
 import time
 from contextlib import closing, suppress
 from pathlib import Path
@@ -66,6 +67,7 @@ class CallBudget:
         self._buffer_ms = 50 if window_s == 60 else max(1, round(50 * window_s / 60))  # pyrate-limiter's default
         self._limiters: dict[str, Limiter] = {}
         self._prepared = False
+        self._making = threading.Lock()  # one limiter per key, whichever thread asks first
 
     def _prepare_file(self, path: Path) -> None:
         if not self._prepared:
@@ -77,24 +79,25 @@ class CallBudget:
             self._prepared = True
 
     def _limiter(self, key: str) -> Limiter:
-        if key not in self._limiters:
-            if self._url is not None:
-                self._limiters[key] = shared_limiter(
-                    self._url, key, Rate(self.per_minute, self._window), self._buffer_ms
-                )
-            elif self._path is None:
-                self._limiters[key] = create_inmemory_limiter(self.per_minute, self._window, self._buffer_ms)
-            else:
-                self._prepare_file(self._path)
-                self._limiters[key] = create_sqlite_limiter(
-                    self.per_minute,
-                    self._window,
-                    db_path=str(self._path),
-                    table_name=f"budget_{budget_id(key)}",
-                    buffer_ms=self._buffer_ms,
-                    use_file_lock=True,
-                )
-        return self._limiters[key]
+        with self._making:
+            if key not in self._limiters:
+                self._limiters[key] = self._new_limiter(key)
+            return self._limiters[key]
+
+    def _new_limiter(self, key: str) -> Limiter:
+        if self._url is not None:
+            return shared_limiter(self._url, key, Rate(self.per_minute, self._window), self._buffer_ms)
+        if self._path is None:
+            return create_inmemory_limiter(self.per_minute, self._window, self._buffer_ms)
+        self._prepare_file(self._path)
+        return create_sqlite_limiter(
+            self.per_minute,
+            self._window,
+            db_path=str(self._path),
+            table_name=f"budget_{budget_id(key)}",
+            buffer_ms=self._buffer_ms,
+            use_file_lock=True,
+        )
 
     def close(self) -> None:
         """Release the connections of a shared budget (a file or memory budget holds none open)."""

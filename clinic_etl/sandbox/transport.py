@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import httpx
 
@@ -13,6 +14,7 @@ class InProcessTransport(httpx.BaseTransport):
     def __init__(self, app: object) -> None:
         self._inner = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         self._loop = asyncio.new_event_loop()
+        self._serving = threading.Lock()  # one request at a time on the loop, whichever thread sends it
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -23,7 +25,8 @@ class InProcessTransport(httpx.BaseTransport):
             content = await response.aread()
             return httpx.Response(response.status_code, headers=response.headers, content=content)
 
-        response = self._loop.run_until_complete(send())
+        with self._serving:
+            response = self._loop.run_until_complete(send())
         response.request = request
         return response
 

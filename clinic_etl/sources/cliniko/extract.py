@@ -171,31 +171,41 @@ def extract(
         if window.first == window.last
         else [f"issue_date:>={window.first.isoformat()}", f"issue_date:<={window.last.isoformat()}"]
     )
+    changed = [
+        ("invoices", [*issued, *EVERYTHING]),
+        ("invoices", [f"updated_at:>={start}", f"updated_at:<{end}", *EVERYTHING]),
+        ("invoices", [f"deleted_at:>={start}", f"deleted_at:<{end}", "archived_at:*"]),
+        ("invoices", [f"archived_at:>={start}", f"archived_at:<{end}", "deleted_at:*"]),
+    ]
+    settings = [
+        ("patients", [f"archived_at:>={start}", f"archived_at:<{end}"]),
+        ("practitioners", []),
+        ("practitioners/inactive", []),
+        ("businesses", ["archived_at:*"]),
+        ("taxes", []),
+    ]
+    # every list that depends on nothing else, read at once (up to the client's max_in_flight)
+    *found, archived, active, inactive, businesses, taxes = client.lists([*changed, *settings])
     invoices: dict[str, dict] = {}
-    for filters in (
-        [*issued, *EVERYTHING],
-        [f"updated_at:>={start}", f"updated_at:<{end}", *EVERYTHING],
-        [f"deleted_at:>={start}", f"deleted_at:<{end}", "archived_at:*"],
-        [f"archived_at:>={start}", f"archived_at:<{end}", "deleted_at:*"],
-    ):
-        for n, record in enumerate(client.list("invoices", filters)):  # one without an id is kept, for quarantine
+    for records in found:
+        for n, record in enumerate(records):  # one without an id is kept, for quarantine
             invoices[str(record["id"]) if record.get("id") not in (None, "") else f"<no id> {len(invoices)}:{n}"] = (
                 record
             )
     # only well-formed ids go into a query: a malformed one is quarantined by the ledger, never sent back
     live = [i for i, r in invoices.items() if is_id(i) and not r.get("deleted_at") and not r.get("archived_at")]
-    items = client.list_by_ids("invoice_items", "invoice_id", live)
     patient_ids = {link_id(r.get("patient")) for r in invoices.values()} - {None}
-    patients = client.list_by_ids("patients", "id", patient_ids, extra=["archived_at:*"])
-    archived = client.list("patients", [f"archived_at:>={start}", f"archived_at:<{end}"])
-    practitioners = client.list("practitioners") + client.list("practitioners/inactive")
+    item_queries = client.by_ids("invoice_items", "invoice_id", live)
+    answers = client.lists([*item_queries, *client.by_ids("patients", "id", patient_ids, extra=["archived_at:*"])])
+    items = [row for rows in answers[: len(item_queries)] for row in rows]
+    patients = [row for rows in answers[len(item_queries) :] for row in rows]
     raw = {
         "invoices": frame("invoices", list(invoices.values())),
         "invoice_items": frame("invoice_items", items),
         "patients": frame("patients", _by_id(patients, archived)),
-        "businesses": frame("businesses", client.list("businesses", ["archived_at:*"])),
-        "practitioners": frame("practitioners", practitioners),
-        "taxes": frame("taxes", client.list("taxes")),
+        "businesses": frame("businesses", businesses),
+        "practitioners": frame("practitioners", active + inactive),
+        "taxes": frame("taxes", taxes),
     }
     if invoice_from == "appointments":
         moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -214,15 +224,14 @@ def _appointments(
     first, last = window.bounds_utc()
     start, end = _utc(first), _utc(last)
     ended = [f"ends_at:<{_utc(now)}"]
-    lists: list[list[dict]] = []
+    queries: list[tuple[str, list[str]]] = []
     if now > first:  # ended in the window
         until = f"ends_at:<{_utc(min(now, last))}"
-        lists.append(client.list("individual_appointments", [f"ends_at:>={start}", until, *REMOVED_TOO]))
+        queries.append(("individual_appointments", [f"ends_at:>={start}", until, *REMOVED_TOO]))
     for column in ("updated_at", "cancelled_at", "archived_at", "deleted_at"):  # or changed in it, removed or not
         others = [f for f in REMOVED_TOO if not f.startswith(f"{column}:")]
-        changed = [f"{column}:>={start}", f"{column}:<{end}", *ended, *others]
-        lists.append(client.list("individual_appointments", changed))
-    appointments = _by_id(*lists)
+        queries.append(("individual_appointments", [f"{column}:>={start}", f"{column}:<{end}", *ended, *others]))
+    appointments = _by_id(*client.lists(queries))
     live = [r for r in invoices if isinstance(r, dict) and not r.get("deleted_at") and not r.get("archived_at")]
     backed = {link_id(r.get("appointment")) for r in live} - {None}
     # an appointment invoiced in Cliniko in the window that ended on another day: read too (its invoice may have come
@@ -234,15 +243,16 @@ def _appointments(
     wanted = {link_id(a.get("patient")) for a in appointments if isinstance(a, dict)} - _ids(patients) - {None}
     patients = _by_id(patients, client.list_by_ids("patients", "id", wanted, extra=["archived_at:*"]))
 
-    def reference(resource: str, filters: list[str]) -> pd.DataFrame:  # read only when there is something to price
-        return frame(resource, client.list(resource, filters) if appointments else [])
-
+    references = [  # read only when there is something to price
+        ("appointment_types", ["archived_at:*"]),
+        ("appointment_type_billable_items", []),
+        ("billable_items", ["archived_at:*"]),
+        ("concession_prices", []),
+    ]
+    priced = client.lists(references) if appointments else [[] for _ in references]
     return {
         "patients": frame("patients", patients, CONCESSION_PATIENTS),
         "appointments": frame("appointments", appointments),
         "appointment_invoices": frame("appointment_invoices", [*live, *held]),
-        "appointment_types": reference("appointment_types", ["archived_at:*"]),
-        "appointment_type_billable_items": reference("appointment_type_billable_items", []),
-        "billable_items": reference("billable_items", ["archived_at:*"]),
-        "concession_prices": reference("concession_prices", []),
+        **{resource: frame(resource, rows) for (resource, _), rows in zip(references, priced, strict=True)},
     }
