@@ -209,7 +209,13 @@ class ClinikoClient(ApiClient):
         if self.max_in_flight == 1 or len(queries) < 2:
             return [self.list(resource, filters) for resource, filters in queries]
         with ThreadPoolExecutor(max_workers=min(self.max_in_flight, len(queries))) as pool:
-            return list(pool.map(lambda query: self.list(*query), queries))
+            futures = [pool.submit(self.list, resource, filters) for resource, filters in queries]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:  # the reads not yet started are not sent
+                    future.cancel()
+                raise
 
     def list_by_ids(self, resource: str, field: str, ids: Iterable[str], extra: Iterable[str] = ()) -> list[dict]:
         """`q[]=<field>:=1,2,3` in batches short enough for any URL length limit, read at once (`lists`)."""
