@@ -33,7 +33,11 @@ def failures(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 
 def settled_by_source(outcomes: pd.DataFrame) -> dict[str, list[str]]:
-    done = outcomes.loc[outcomes["action"] != "failed", "key"]
+    """Per source, the keys whose quarantine for a Xero refusal the run lifts: those it wrote or found in order in
+    every organisation. A key refused by one organisation stays quarantined, whatever another did with it (a
+    contact held in two: written in one, refused by the other)."""
+    failed = outcomes["action"] == "failed"
+    done = outcomes.loc[~failed & ~outcomes["key"].isin(outcomes.loc[failed, "key"]), "key"].drop_duplicates()
     return {name: list(keys) for name, keys in done.groupby(done.str.split(":").str[0])}
 
 

@@ -124,3 +124,20 @@ def test_a_bad_tenants_section_fails_at_load_naming_the_key(tmp_path, tenants, s
     path.write_text(f"tenants: {tenants}\n", encoding="utf-8")
     with pytest.raises(MappingError, match=says):
         load_mapping(path)
+
+
+def test_a_refusal_by_one_organisation_is_not_lifted_by_another():
+    import pandas as pd
+
+    from clinic_etl.assets.load import failures, settled_by_source
+
+    outcomes = pd.DataFrame(
+        {  # a patient seen at both businesses: one organisation writes the contact, the other refuses it
+            "key": ["cliniko:patient:5", "cliniko:patient:5", "cliniko:invoice:9", "clio:contact:3"],
+            "action": ["created", "failed", "unchanged", "failed"],
+            "day": ["2026-10-14"] * 4,
+            "reason": ["", "ValidationException: Email address must be valid", "", "refused"],
+        }
+    )
+    assert settled_by_source(outcomes) == {"cliniko": ["cliniko:invoice:9"]}
+    assert sorted(failures(outcomes)["source_id"]) == ["cliniko:patient:5", "clio:contact:3"]
