@@ -268,12 +268,19 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--xero-state", help="SQLite file of the simulated Xero (default: under DAGSTER_HOME).")
+@click.option(
+    "--organisations",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 2),
+    help="Xero organisations the practice's app is connected to (2 for a mapping with two tenants).",
+)
 @guarded
-def sandbox_serve(host: str, port: int, xero_state: str | None) -> int:
+def sandbox_serve(host: str, port: int, xero_state: str | None, organisations: int) -> int:
     """Serve both simulators over HTTP on loopback and print the variables that point clinic_etl at them."""
     from clinic_etl.sandbox.serve import serve
 
-    serve(host, port, xero_state or settings().state_dir / "sandbox" / "xero.sqlite")
+    serve(host, port, xero_state or settings().state_dir / "sandbox" / "xero.sqlite", organisations)
     return 0
 
 

@@ -18,7 +18,9 @@ LAW_FIRM_XERO = "/us"  # the law firm's Xero organisation: XERO_API_URL and XERO
 ENGAGE_PREFIXES = ("/gohighlevel", "/mailchimp")  # GHL_BASE_URL and MAILCHIMP_BASE_URL (+ /3.0) end with them
 
 
-def combined_app(xero_state: Path) -> Any:
+def combined_app(xero_state: Path, organisations: int = 1) -> Any:
+    """Every simulator behind one ASGI app; the practice's Xero app is connected to `organisations` of the
+    sandbox's organisations (2: a second one for a mapping's `tenants`)."""
     from clinic_etl.sandbox.cliniko import build_practice
     from clinic_etl.sandbox.cliniko import create_app as cliniko_app
     from clinic_etl.sandbox.clio import build_firm
@@ -27,7 +29,8 @@ def combined_app(xero_state: Path) -> Any:
     from clinic_etl.sandbox.mailchimp import create_app as mailchimp_app
     from clinic_etl.sandbox.xero import create_app as xero_app
 
-    cliniko, clio, xero = cliniko_app(build_practice()), clio_app(build_firm()), xero_app(xero_state)
+    cliniko, clio = cliniko_app(build_practice()), clio_app(build_firm())
+    xero = xero_app(xero_state, organisations=organisations)
     law_firm_xero = xero_app(Path(xero_state).with_name("xero-us.sqlite"), region="US")
     engage = {
         "/gohighlevel": ghl_app(str(Path(xero_state).with_name("gohighlevel.sqlite"))),
@@ -120,7 +123,7 @@ def engage_environment(host: str, port: int) -> dict[str, str]:
     }
 
 
-def serve(host: str, port: int, xero_state: Path) -> None:
+def serve(host: str, port: int, xero_state: Path, organisations: int = 1) -> None:
     import uvicorn
 
     path = Path(xero_state)
@@ -134,4 +137,10 @@ def serve(host: str, port: int, xero_state: Path) -> None:
     print("or, for the Clio law firm instead of the Cliniko practice:")
     for name, value in clio_environment(host, port).items():
         print(f"  export {name}={value}")
-    uvicorn.run(combined_app(path), host=host, port=port, lifespan="off", log_level="warning")
+    if organisations > 1:
+        from clinic_etl.sandbox.xero.catalogue import SANDBOX_ORGANISATIONS
+
+        print(f"The practice's Xero app is connected to {organisations} organisations (a mapping's tenants):")
+        for tenant in SANDBOX_ORGANISATIONS[:organisations]:
+            print(f"  {tenant.name}: tenant_id {tenant.tenant_id}")
+    uvicorn.run(combined_app(path, organisations), host=host, port=port, lifespan="off", log_level="warning")

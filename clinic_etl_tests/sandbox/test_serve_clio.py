@@ -127,3 +127,15 @@ def test_a_whole_sync_over_real_http_reconciles_and_a_rerun_writes_nothing(serve
         if e.partition is not None
     )
     assert first_writes > 10 and rerun_writes == 0, loads
+
+
+def test_the_served_xero_connects_as_many_organisations_as_asked(tmp_path):
+    from clinic_etl.sandbox.xero.catalogue import SANDBOX_TENANTS
+
+    for organisations, state in ((1, "one.sqlite"), (2, "two.sqlite")):
+        transport = InProcessTransport(combined_app(tmp_path / state, organisations))
+        with httpx.Client(transport=transport, base_url="http://sandbox") as http:
+            token = http.post("/connect/token", data={"grant_type": "client_credentials"}, auth=(XERO_ID, XERO_SECRET))
+            bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            connected = [c["tenantId"] for c in http.get("/connections", headers=bearer).json()]
+        assert connected == list(SANDBOX_TENANTS[:organisations])
