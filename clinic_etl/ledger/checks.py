@@ -52,21 +52,22 @@ def matches(series: pd.Series, *, pattern: str) -> pd.Series:
     return pd.Series(found, index=series.index, dtype=bool)
 
 
-def _is_iso_date(value: object) -> bool:
+def calendar_date(value: object) -> date | None:
+    """`value` as the day it names, if it is text `YYYY-MM-DD` naming a day of the calendar (not 2026-02-30)."""
     if not isinstance(value, str) or ISO_DATE.fullmatch(value) is None:
-        return False
+        return None
     try:
-        date.fromisoformat(value)
-    except ValueError:  # 2026-02-30
-        return False
-    return True
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 @extensions.register_check_method(supported_types=pd.Series)
 def iso_date(series: pd.Series) -> pd.Series:
     """Each value is a calendar date written YYYY-MM-DD; each distinct value asked once."""
     codes, distinct = pd.factorize(series.to_numpy(dtype=object))
-    answers = np.array([*map(_is_iso_date, distinct), False], dtype=bool)  # code -1 (missing): not a date
+    # the last answer is for code -1 (missing): not a date
+    answers = np.array([calendar_date(v) is not None for v in distinct] + [False], dtype=bool)
     return pd.Series(answers[codes], index=series.index, dtype=bool)
 
 

@@ -28,11 +28,10 @@ def compact(frame: pd.DataFrame) -> pd.DataFrame:
         if kind not in _SHAREABLE:
             continue
         codes, _ = pd.factorize(np.array(list(map(str, values)), dtype=object) if kind == "decimal" else values)
-        firsts = first_positions(codes)
-        if len(firsts) == len(values) - int((codes < 0).sum()):
+        firsts, missing = first_positions(codes), codes < 0
+        if len(firsts) == len(values) - int(missing.sum()):
             continue  # nothing repeats
         shared = values[firsts][np.maximum(codes, 0)]  # code -1 (missing text) is put back below
-        missing = codes < 0
         shared[missing] = values[missing]
         frame[column] = pd.Series(shared, index=frame.index, dtype=object)
     return frame

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from clinic_etl.ledger.checks import Text
+from clinic_etl.ledger.checks import Text, calendar_date
 from clinic_etl.ledger.money import plain_decimal
 from clinic_etl.sources.raw import LIST, OBJECT
 
@@ -28,7 +28,6 @@ YEARS = (1900, 2999)  # a date outside them is a corrupted value (and 9999-12-31
 _ID = re.compile(r"[1-9][0-9]*")  # ASCII digits only: `\d` would take "٣" and `$` a trailing newline
 _NUMBER = re.compile(r"[0-9]{1,18}")
 _WHOLE = re.compile(r"[0-9]+(\.0+)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})")
 _LINE_BREAKS = frozenset("\u2028\u2029")
 
@@ -52,12 +51,8 @@ def is_id(value: object) -> bool:
 
 def is_real_date(value: object) -> bool:
     """`YYYY-MM-DD` naming a day of the calendar (not 2026-13-45 or 2026-02-30) within `YEARS`."""
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        return False
-    try:
-        return YEARS[0] <= date.fromisoformat(value).year <= YEARS[1]
-    except ValueError:
-        return False
+    day = calendar_date(value)
+    return day is not None and YEARS[0] <= day.year <= YEARS[1]
 
 
 def instant(value: object) -> datetime | None:
